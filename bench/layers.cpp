@@ -1,0 +1,87 @@
+#include "layers.hpp"
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "problem.hpp"
+
+namespace svertka::bench {
+
+std::vector<Layer> read_layers(const std::string& path, Layout layout) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot open " + path);
+  std::vector<Layer> layers;
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    if (line.empty() || line[0] == '#' || line.rfind("name,", 0) == 0) continue;
+    std::vector<std::string> cells;
+    std::stringstream row(line);
+    for (std::string cell; std::getline(row, cell, ',');) cells.push_back(cell);
+    const std::string where = path + ":" + std::to_string(number);
+    if (cells.size() != 14) throw std::runtime_error(where + ": expected 14 columns");
+    Layer l;
+    l.name = cells[0];
+    if (cells[1] != "conv" && cells[1] != "deconv") {
+      throw std::runtime_error(where + ": op must be conv or deconv");
+    }
+    l.op = cells[1] == "conv" ? Op::conv2d : Op::conv_transpose2d;
+    int64_t v[12];
+    for (int i = 0; i < 12; ++i) {
+      std::size_t used = 0;
+      try {
+        v[i] = std::stoll(cells[i + 2], &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used == 0 || used != cells[i + 2].size()) {
+        throw std::runtime_error(where + ": column " + std::to_string(i + 3) + " is not an integer");
+      }
+    }
+    ConvParams& p = l.params;
+    p.batch = v[0];
+    p.in_channels = v[1];
+    p.in_height = v[2];
+    p.in_width = v[3];
+    p.out_channels = v[4];
+    p.kernel_h = v[5];
+    p.kernel_w = v[6];
+    p.stride_h = p.stride_w = v[7];
+    p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = v[8];
+    p.dilation_h = p.dilation_w = v[9];
+    p.groups = v[10];
+    p.output_padding_h = p.output_padding_w = v[11];
+    p.layout = layout;
+    try {
+      output_size(l.op, p);
+    } catch (const std::invalid_argument& e) {
+      throw std::runtime_error(where + ": " + e.what());
+    }
+    layers.push_back(l);
+  }
+  return layers;
+}
+
+Layer sampled(const Layer& layer, double max_flops, double* fraction) {
+  Layer s = layer;
+  ConvParams& p = s.params;
+  p.batch = 1;
+  auto work = [&] { return flops(make_problem(s.op, p)); };
+  while (work() > max_flops) {
+    if (p.groups > 1) {
+      const int64_t cg = p.in_channels / p.groups, kg = p.out_channels / p.groups;
+      p.groups = (p.groups + 1) / 2;
+      p.in_channels = cg * p.groups;
+      p.out_channels = kg * p.groups;
+    } else if (p.out_channels > 1) {
+      p.out_channels = (p.out_channels + 1) / 2;
+    } else {
+      break;
+    }
+    if (p.groups == 1 && p.out_channels == 1) break;
+  }
+  *fraction = work() / flops(make_problem(layer.op, layer.params));
+  return s;
+}
+
+}  // namespace svertka::bench

@@ -1,0 +1,25 @@
+// The layer suite: real network layers read from a CSV (bench/layers.csv format).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "svertka/svertka.hpp"
+
+namespace svertka::bench {
+
+struct Layer {
+  std::string name;
+  Op op = Op::conv2d;
+  ConvParams params;
+};
+
+// Reads the columns name,op,N,C,H,W,K,R,S,stride,pad,dil,groups,out_pad; '#' starts a comment.
+// Throws std::runtime_error naming the file and line of a malformed row.
+std::vector<Layer> read_layers(const std::string& path, Layout layout);
+
+// A smaller layer with the same per-window work, for kernels too slow to run whole: groups
+// (or output channels when groups = 1) are cut until the FLOPs fit in max_flops.
+Layer sampled(const Layer& layer, double max_flops, double* fraction);
+
+}  // namespace svertka::bench

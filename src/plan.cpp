@@ -1,0 +1,92 @@
+// Plan: validate once, choose an implementation from the ordered list, pack, execute many times.
+#include <chrono>
+#include <memory>
+
+#include "algorithm.hpp"
+#include "runtime/environment.hpp"
+
+namespace svertka {
+namespace {
+
+void require_floats(const char* name, std::size_t have, int64_t need) {
+  if (have < static_cast<std::size_t>(need)) {
+    throw_invalid(std::string(name) + " holds " + std::to_string(have) + " floats, needs " +
+                  std::to_string(need));
+  }
+}
+
+// The forced implementation (SVERTKA_ALGO) or the first that applies. `why` collects, for
+// the verbose log, why the ones before it were skipped.
+const Implementation& choose(const Problem& pr, std::string& why) {
+  const std::string forced = env("SVERTKA_ALGO");
+  if (!forced.empty()) {
+    std::string known;
+    for (const Implementation& impl : implementations()) {
+      if (impl.name != forced) {
+        (known += ' ') += impl.name;
+        continue;
+      }
+      const std::string reason = impl.why_not(pr);
+      if (!reason.empty()) throw_invalid("SVERTKA_ALGO=" + forced + " does not apply: " + reason);
+      why = "forced by SVERTKA_ALGO";
+      return impl;
+    }
+    throw_invalid("SVERTKA_ALGO=" + forced + " is not an algorithm; known:" + known);
+  }
+  for (const Implementation& impl : implementations()) {
+    const std::string reason = impl.why_not(pr);
+    if (reason.empty()) return impl;
+    why += std::string(why.empty() ? "" : "; ") + std::string(impl.name) + ": " + reason;
+  }
+  throw_invalid("no implementation applies");  // unreachable: the reference always applies
+}
+
+}  // namespace
+
+struct Plan::Impl {
+  Problem problem;
+  std::unique_ptr<const Algorithm> algorithm;
+  std::string description;
+};
+
+Plan::Plan(Op op, const ConvParams& params, std::span<const float> weights,
+           std::span<const float> bias) {
+  Problem pr = make_problem(op, params);
+  require_floats("weights", weights.size(), pr.weights_size());
+  if (!bias.empty()) require_floats("bias", bias.size(), pr.p.out_channels);
+  std::string why;
+  const Implementation& impl = choose(pr, why);
+  auto algorithm = impl.create(pr, weights.data(), bias.empty() ? nullptr : bias.data());
+  std::string description = std::string(to_string(op)) + " " + algorithm->describe();
+  if (verbose()) {
+    log_line("plan " + description + " " + to_string(pr.p.layout) + " " + to_string(pr) +
+             (why.empty() ? "" : " (skipped " + why + ")"));
+  }
+  impl_ = std::make_unique<const Impl>(Impl{pr, std::move(algorithm), std::move(description)});
+}
+
+Plan::Plan(Plan&&) noexcept = default;
+Plan& Plan::operator=(Plan&&) noexcept = default;
+Plan::~Plan() = default;
+
+void Plan::execute(std::span<const float> src, std::span<float> dst) const {
+  const Problem& pr = impl_->problem;
+  require_floats("src", src.size(), pr.src().size());
+  require_floats("dst", dst.size(), pr.dst().size());
+  if (!verbose()) {
+    impl_->algorithm->execute(src.data(), dst.data());
+    return;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  impl_->algorithm->execute(src.data(), dst.data());
+  const std::chrono::duration<double, std::milli> ms = std::chrono::steady_clock::now() - start;
+  log_line("exec " + impl_->description + " " + to_string(pr.p.layout) + " " + to_string(pr) +
+           " " + std::to_string(ms.count()) + " ms " +
+           std::to_string(flops(pr) / ms.count() * 1e-6) + " GFLOP/s");
+}
+
+const std::string& Plan::describe() const { return impl_->description; }
+Op Plan::op() const { return impl_->problem.op; }
+const ConvParams& Plan::params() const { return impl_->problem.p; }
+
+}  // namespace svertka
