@@ -7,9 +7,18 @@
 #include <string>
 #include <string_view>
 
+#include "cpu_features.hpp"
+#include "kernels/contract.hpp"
 #include "problem.hpp"
 
 namespace svertka {
+
+// What a plan runs with: resolved once at plan creation.
+struct Context {
+  Isa isa = Isa::reference;
+  const KernelTable* kernels = nullptr;  // nullptr under Isa::reference
+  int threads = 1;
+};
 
 class Algorithm {
  public:
@@ -23,9 +32,9 @@ class Algorithm {
 struct Implementation {
   std::string_view name;  // what SVERTKA_ALGO and describe() call it
   // Why the implementation cannot compute the problem; empty when it can.
-  std::string (*why_not)(const Problem& problem);
-  std::unique_ptr<Algorithm> (*create)(const Problem& problem, const float* weights,
-                                       const float* bias);
+  std::string (*why_not)(const Problem& problem, const Context& context);
+  std::unique_ptr<Algorithm> (*create)(const Problem& problem, const Context& context,
+                                       const float* weights, const float* bias);
 };
 
 // Best first; the reference is last and always applies.

@@ -3,7 +3,9 @@
 #include <memory>
 
 #include "algorithm.hpp"
+#include "kernel_tables.hpp"
 #include "runtime/environment.hpp"
+#include "runtime/threads.hpp"
 
 namespace svertka {
 namespace {
@@ -17,7 +19,7 @@ void require_floats(const char* name, std::size_t have, int64_t need) {
 
 // The forced implementation (SVERTKA_ALGO) or the first that applies. `why` collects, for
 // the verbose log, why the ones before it were skipped.
-const Implementation& choose(const Problem& pr, std::string& why) {
+const Implementation& choose(const Problem& pr, const Context& ctx, std::string& why) {
   const std::string forced = env("SVERTKA_ALGO");
   if (!forced.empty()) {
     std::string known;
@@ -26,7 +28,7 @@ const Implementation& choose(const Problem& pr, std::string& why) {
         (known += ' ') += impl.name;
         continue;
       }
-      const std::string reason = impl.why_not(pr);
+      const std::string reason = impl.why_not(pr, ctx);
       if (!reason.empty()) throw_invalid("SVERTKA_ALGO=" + forced + " does not apply: " + reason);
       why = "forced by SVERTKA_ALGO";
       return impl;
@@ -34,7 +36,7 @@ const Implementation& choose(const Problem& pr, std::string& why) {
     throw_invalid("SVERTKA_ALGO=" + forced + " is not an algorithm; known:" + known);
   }
   for (const Implementation& impl : implementations()) {
-    const std::string reason = impl.why_not(pr);
+    const std::string reason = impl.why_not(pr, ctx);
     if (reason.empty()) return impl;
     why += std::string(why.empty() ? "" : "; ") + std::string(impl.name) + ": " + reason;
   }
@@ -54,9 +56,13 @@ Plan::Plan(Op op, const ConvParams& params, std::span<const float> weights,
   Problem pr = make_problem(op, params);
   require_floats("weights", weights.size(), pr.weights_size());
   if (!bias.empty()) require_floats("bias", bias.size(), pr.p.out_channels);
+  Context ctx;
+  ctx.isa = select_isa(env("SVERTKA_ISA"));
+  ctx.kernels = kernel_table(ctx.isa);
+  ctx.threads = configured_threads();
   std::string why;
-  const Implementation& impl = choose(pr, why);
-  auto algorithm = impl.create(pr, weights.data(), bias.empty() ? nullptr : bias.data());
+  const Implementation& impl = choose(pr, ctx, why);
+  auto algorithm = impl.create(pr, ctx, weights.data(), bias.empty() ? nullptr : bias.data());
   std::string description = std::string(to_string(op)) + " " + algorithm->describe();
   if (verbose()) {
     log_line("plan " + description + " " + to_string(pr.p.layout) + " " + to_string(pr) +

@@ -32,8 +32,9 @@ class ReferenceAlgorithm final : public Algorithm {
 }  // namespace
 
 constinit const Implementation reference_implementation{
-    "reference", [](const Problem&) { return std::string(); },
-    [](const Problem& pr, const float* w, const float* b) -> std::unique_ptr<Algorithm> {
+    "reference", [](const Problem&, const Context&) { return std::string(); },
+    [](const Problem& pr, const Context&, const float* w,
+       const float* b) -> std::unique_ptr<Algorithm> {
       return std::make_unique<ReferenceAlgorithm>(pr, w, b);
     }};
 

@@ -1,0 +1,19 @@
+// The macro-kernel: one cache block of C from packed A and B blocks, tile by tile through a
+// microkernel, partial tiles through a scratch tile (the contract's "caller handles edges").
+#pragma once
+
+#include <cstdint>
+
+#include "../kernels/contract.hpp"
+
+namespace svertka {
+
+// C[rows x cols] (=|+=) A·B over kc. a: ceil(rows/MR) A micro-panels, a_stride floats apart;
+// b: ceil(cols/NR) B micro-panels, b_stride floats apart. bias as in the contract: for
+// Init::bias_rows, bias[i] of row i (readable up to round_up(rows, MR)); for bias_cols, of
+// column j (up to round_up(cols, NR)).
+void gemm_block(const GemmKernelInfo& kernel, int64_t rows, int64_t cols, int64_t kc,
+                const float* a, int64_t a_stride, const float* b, int64_t b_stride, float* c,
+                int64_t ldc, Init init, const float* bias);
+
+}  // namespace svertka

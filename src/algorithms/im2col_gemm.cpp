@@ -1,0 +1,246 @@
+#include "im2col_gemm.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "../runtime/aligned_buffer.hpp"
+#include "../runtime/threads.hpp"
+#include "../runtime/topology.hpp"
+#include "blocking.hpp"
+#include "gemm_driver.hpp"
+
+namespace svertka {
+namespace {
+
+int64_t ceil_div(int64_t a, int64_t b) { return a >= 0 ? (a + b - 1) / b : -(-a / b); }
+int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
+
+// d[t] = row[(ox + t)·sw + dx] for t < run, zero where that falls outside [0, width).
+void copy_strided_row(const float* row, int64_t width, int64_t ox, int64_t run, int64_t sw,
+                      int64_t dx, float* d) {
+  const int64_t lo = std::clamp(ceil_div(-dx, sw) - ox, int64_t{0}, run);
+  const int64_t hi = std::clamp(ceil_div(width - dx, sw) - ox, lo, run);
+  std::fill(d, d + lo, 0.0f);
+  if (sw == 1) {
+    std::copy(row + ox + lo + dx, row + ox + hi + dx, d + lo);
+  } else {
+    for (int64_t t = lo; t < hi; ++t) d[t] = row[(ox + t) * sw + dx];
+  }
+  std::fill(d + hi, d + run, 0.0f);
+}
+
+class Im2colGemm final : public Algorithm {
+ public:
+  Im2colGemm(const Problem& pr, const Context& ctx, const float* weights, const float* bias)
+      : pr_(pr),
+        threads_(ctx.threads),
+        isa_(ctx.kernels->isa),
+        kernel_(ctx.kernels->gemm[0]),
+        nhwc_(pr.p.layout == Layout::nhwc) {
+    const ConvParams& p = pr.p;
+    kg_ = pr.out_per_group();
+    q_ = pr.in_per_group() * p.kernel_h * p.kernel_w;
+    qp_ = round_up(q_, kInterleave);
+    pixels_ = pr.out_h * pr.out_w;
+    blocking_ = model_blocking(topology(), kernel_.mr, kernel_.nr);
+    pack_weights(weights);
+    // Padded so that a tile's bias reads stay inside (the contract reads whole MR or NR).
+    bias_.assign(p.out_channels + std::max(kernel_.mr, kernel_.nr), 0.0f);
+    if (bias) std::copy(bias, bias + p.out_channels, bias_.begin());
+    plan_tasks();
+  }
+
+  void execute(const float* src, float* dst) const override {
+    parallel_for(threads_, tasks_, [&](int64_t t) { run_task(t, src, dst); });
+  }
+
+  std::string describe() const override {
+    return "im2col_gemm " + std::string(isa_) + " " + std::to_string(kernel_.mr) + "x" +
+           std::to_string(kernel_.nr) + " mc=" + std::to_string(blocking_.mc) +
+           " kc=" + std::to_string(blocking_.kc) + " nc=" + std::to_string(blocking_.nc) +
+           " threads=" + std::to_string(threads_);
+  }
+
+ private:
+  // The weights operand, packed once: NCHW as A micro-panels of MR output channels
+  // ([G][ceil(Kg/MR)][Qp/U][MR][U]), NHWC as B micro-panels of NR ([G][ceil(Kg/NR)][Qp][NR]).
+  void pack_weights(const float* w) {
+    const ConvParams& p = pr_.p;
+    const int64_t cg = pr_.in_per_group(), taps = p.kernel_h * p.kernel_w;
+    const int64_t width = nhwc_ ? kernel_.nr : kernel_.mr;
+    const int64_t panels = ceil_div(kg_, width);
+    weights_ = AlignedBuffer(p.groups * panels * qp_ * width);
+    for (int64_t g = 0; g < p.groups; ++g)
+      for (int64_t k = 0; k < kg_; ++k)
+        for (int64_t c = 0; c < cg; ++c)
+          for (int64_t tap = 0; tap < taps; ++tap) {
+            const float v = w[((g * kg_ + k) * cg + c) * taps + tap];
+            float* panel = weights_.data() + (g * panels + k / width) * qp_ * width;
+            if (nhwc_) {
+              panel[(tap * cg + c) * width + k % width] = v;
+            } else {
+              const int64_t q = c * taps + tap;
+              panel[(q / kInterleave * width + k % width) * kInterleave + q % kInterleave] = v;
+            }
+          }
+  }
+
+  // Tasks: image x group x block of pixels x range of output channels. Blocks shrink, and
+  // channels split, until every thread has several tasks; each output element belongs to one
+  // task, so results do not depend on scheduling.
+  void plan_tasks() {
+    const int64_t granule = nhwc_ ? kernel_.mr : kernel_.nr;
+    const int64_t max_block = nhwc_ ? blocking_.mc : blocking_.nc;
+    const int64_t images = pr_.p.batch * pr_.p.groups;
+    pixel_block_ = round_up(ceil_div(pixels_, ceil_div(pixels_, max_block)), granule);
+    const int64_t want = threads_ > 1 ? 8 * int64_t{threads_} : 1;
+    if (images * ceil_div(pixels_, pixel_block_) < want) {
+      const int64_t smaller = round_up(ceil_div(pixels_, ceil_div(want, images)), granule);
+      pixel_block_ = std::max(std::min(pixel_block_, smaller), std::min(pixel_block_, 4 * granule));
+    }
+    pixel_blocks_ = ceil_div(pixels_, pixel_block_);
+    const int64_t channel_granule = nhwc_ ? kernel_.nr : kernel_.mr;
+    const int64_t max_splits = ceil_div(kg_, channel_granule);
+    channel_splits_ = std::clamp<int64_t>(ceil_div(want, images * pixel_blocks_), 1, max_splits);
+    channel_block_ = round_up(ceil_div(kg_, channel_splits_), channel_granule);
+    channel_splits_ = ceil_div(kg_, channel_block_);
+    tasks_ = images * pixel_blocks_ * channel_splits_;
+  }
+
+  void run_task(int64_t task, const float* src, float* dst) const {
+    const ConvParams& p = pr_.p;
+    const int64_t split = task % channel_splits_;
+    const int64_t block = task / channel_splits_ % pixel_blocks_;
+    const int64_t g = task / channel_splits_ / pixel_blocks_ % p.groups;
+    const int64_t n = task / channel_splits_ / pixel_blocks_ / p.groups;
+    const int64_t p0 = block * pixel_block_, np = std::min(pixel_block_, pixels_ - p0);
+    const int64_t k0 = split * channel_block_, k1 = std::min(kg_, k0 + channel_block_);
+    const int64_t kc = blocking_.kc;
+    const GemmKernelInfo& kr = kernel_;
+    if (nhwc_) {
+      const float* image = src + n * p.in_height * p.in_width * p.in_channels;
+      float* out = dst + (n * pixels_ + p0) * p.out_channels + g * kg_;
+      const int64_t panels = ceil_div(kg_, kr.nr);
+      float* ws = thread_workspace(round_up(np, kr.mr) * kc);
+      for (int64_t pc = 0; pc < qp_; pc += kc) {
+        const int64_t kq = std::min(kc, qp_ - pc);
+        pack_pixels_nhwc(image, g, p0, np, pc, kq, ws);
+        for (int64_t jc = k0; jc < k1; jc += blocking_.nc) {
+          const float* b = weights_.data() + (g * panels + jc / kr.nr) * qp_ * kr.nr + pc * kr.nr;
+          gemm_block(kr, np, std::min(blocking_.nc, k1 - jc), kq, ws, kq * kr.mr, b, qp_ * kr.nr,
+                     out + jc, p.out_channels, pc == 0 ? Init::bias_cols : Init::accumulate,
+                     bias_.data() + g * kg_ + jc);
+        }
+      }
+    } else {
+      const float* image = src + (n * p.in_channels + g * pr_.in_per_group()) * p.in_height *
+                                     p.in_width;
+      float* out = dst + (n * p.out_channels + g * kg_) * pixels_ + p0;
+      const int64_t panels = ceil_div(kg_, kr.mr);
+      float* ws = thread_workspace(round_up(np, kr.nr) * kc);
+      for (int64_t pc = 0; pc < qp_; pc += kc) {
+        const int64_t kq = std::min(kc, qp_ - pc);
+        pack_pixels_nchw(image, p0, np, pc, kq, ws);
+        for (int64_t ic = k0; ic < k1; ic += blocking_.mc) {
+          const float* a = weights_.data() + (g * panels + ic / kr.mr) * qp_ * kr.mr + pc * kr.mr;
+          gemm_block(kr, std::min(blocking_.mc, k1 - ic), np, kq, a, qp_ * kr.mr, ws,
+                     kq * kr.nr, out + ic * pixels_, pixels_,
+                     pc == 0 ? Init::bias_rows : Init::accumulate, bias_.data() + g * kg_ + ic);
+        }
+      }
+    }
+  }
+
+  // B micro-panels [ceil(np/NR)][kq][NR] of X' rows q0..q0+kq (q = (c, r, s)) and pixel
+  // columns p0..p0+np of one image's group (image points at its first channel), zero-padded.
+  void pack_pixels_nchw(const float* image, int64_t p0, int64_t np, int64_t q0, int64_t kq,
+                        float* ws) const {
+    const ConvParams& p = pr_.p;
+    const int64_t nr = kernel_.nr, taps = p.kernel_h * p.kernel_w;
+    const int64_t panel_stride = kq * nr, tail = round_up(np, nr) - np;
+    for (int64_t q = q0; q < q0 + kq; ++q) {
+      float* row = ws + (q - q0) * nr;
+      if (q >= q_) {
+        for (int64_t j = 0; j < ceil_div(np, nr); ++j) std::fill_n(row + j * panel_stride, nr, 0.0f);
+        continue;
+      }
+      const int64_t c = q / taps, r = q % taps / p.kernel_w, s = q % p.kernel_w;
+      const float* plane = image + c * p.in_height * p.in_width;
+      const int64_t dy = r * p.dilation_h - p.pad_top, dx = s * p.dilation_w - p.pad_left;
+      int64_t oy = p0 / pr_.out_w, ox = p0 % pr_.out_w;
+      for (int64_t done = 0; done < np;) {
+        const int64_t t = done % nr;
+        const int64_t run = std::min({pr_.out_w - ox, np - done, nr - t});
+        float* d = row + done / nr * panel_stride + t;
+        const int64_t iy = oy * p.stride_h + dy;
+        if (iy < 0 || iy >= p.in_height) {
+          std::fill_n(d, run, 0.0f);
+        } else {
+          copy_strided_row(plane + iy * p.in_width, p.in_width, ox, run, p.stride_w, dx, d);
+        }
+        done += run;
+        ox += run;
+        if (ox == pr_.out_w) ox = 0, ++oy;
+      }
+      if (tail) std::fill_n(row + np / nr * panel_stride + np % nr, tail, 0.0f);
+    }
+  }
+
+  // A micro-panels [ceil(np/MR)][kq/U][MR][U] of X' rows = pixels p0..p0+np and columns
+  // q0..q0+kq (q = (r, s, c)): U contiguous channels of one pixel at a time, zero-padded.
+  void pack_pixels_nhwc(const float* image, int64_t g, int64_t p0, int64_t np, int64_t q0,
+                        int64_t kq, float* ws) const {
+    const ConvParams& p = pr_.p;
+    const int64_t mr = kernel_.mr, cg = pr_.in_per_group(), U = kInterleave;
+    std::fill_n(ws, round_up(np, mr) * kq, 0.0f);
+    const int64_t q_end = std::min(q0 + kq, q_);
+    const int64_t tap_end = ceil_div(q_end, cg);
+    int64_t oy = p0 / pr_.out_w, ox = p0 % pr_.out_w;
+    for (int64_t i = 0; i < np; ++i) {
+      float* base = ws + i / mr * kq * mr + i % mr * U;
+      for (int64_t tap = q0 / cg; tap < tap_end; ++tap) {
+        const int64_t iy = oy * p.stride_h - p.pad_top + tap / p.kernel_w * p.dilation_h;
+        const int64_t ix = ox * p.stride_w - p.pad_left + tap % p.kernel_w * p.dilation_w;
+        if (iy < 0 || iy >= p.in_height || ix < 0 || ix >= p.in_width) continue;
+        const float* px = image + (iy * p.in_width + ix) * p.in_channels + g * cg;
+        const int64_t c_end = std::min(cg, q_end - tap * cg);
+        for (int64_t c = std::max<int64_t>(0, q0 - tap * cg); c < c_end;) {
+          const int64_t k = tap * cg + c - q0;
+          const int64_t len = std::min(c_end - c, U - k % U);
+          std::copy_n(px + c, len, base + k / U * mr * U + k % U);
+          c += len;
+        }
+      }
+      if (++ox == pr_.out_w) ox = 0, ++oy;
+    }
+  }
+
+  Problem pr_;
+  int threads_;
+  const char* isa_;
+  GemmKernelInfo kernel_;
+  bool nhwc_;
+  GemmBlocking blocking_;
+  int64_t kg_ = 0, q_ = 0, qp_ = 0, pixels_ = 0;
+  int64_t pixel_block_ = 0, pixel_blocks_ = 0, channel_block_ = 0, channel_splits_ = 0;
+  int64_t tasks_ = 0;
+  AlignedBuffer weights_;
+  std::vector<float> bias_;
+};
+
+}  // namespace
+
+constinit const Implementation im2col_gemm_implementation{
+    "im2col_gemm",
+    [](const Problem& pr, const Context& ctx) -> std::string {
+      if (!ctx.kernels) return "needs AVX2 or AVX-512 (SVERTKA_ISA=reference)";
+      if (pr.op != Op::conv2d) return "conv2d only";
+      return {};
+    },
+    [](const Problem& pr, const Context& ctx, const float* w,
+       const float* b) -> std::unique_ptr<Algorithm> {
+      return std::make_unique<Im2colGemm>(pr, ctx, w, b);
+    }};
+
+}  // namespace svertka

@@ -1,0 +1,72 @@
+#include "threads.hpp"
+
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/task_arena.h>
+
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "../problem.hpp"
+#include "environment.hpp"
+#include "topology.hpp"
+
+namespace svertka {
+namespace {
+
+tbb::task_arena& arena(int threads) {
+  static std::mutex mutex;
+  static std::map<int, std::unique_ptr<tbb::task_arena>> arenas;
+  std::lock_guard lock(mutex);
+  auto& a = arenas[threads];
+  if (!a) a = std::make_unique<tbb::task_arena>(threads);
+  return *a;
+}
+
+struct FreeDeleter {
+  void operator()(float* p) const { std::free(p); }
+};
+
+}  // namespace
+
+int configured_threads() {
+  const std::string value = env("SVERTKA_NUM_THREADS");
+  if (value.empty()) return topology().cores;
+  char* end = nullptr;
+  const long n = std::strtol(value.c_str(), &end, 10);
+  if (end == value.c_str() || *end != '\0' || n < 1 || n > 4096) {
+    throw_invalid("SVERTKA_NUM_THREADS=" + value + " is not a thread count in 1..4096");
+  }
+  return static_cast<int>(n);
+}
+
+void parallel_for(int threads, int64_t n, const std::function<void(int64_t)>& body) {
+  if (threads <= 1 || n <= 1) {
+    for (int64_t i = 0; i < n; ++i) body(i);
+    return;
+  }
+  arena(threads).execute([&] {
+    tbb::parallel_for(tbb::blocked_range<int64_t>(0, n, 1),
+                      [&](const tbb::blocked_range<int64_t>& r) {
+                        for (int64_t i = r.begin(); i != r.end(); ++i) body(i);
+                      });
+  });
+}
+
+float* thread_workspace(int64_t floats) {
+  thread_local std::unique_ptr<float, FreeDeleter> buffer;
+  thread_local int64_t capacity = 0;
+  if (floats > capacity) {
+    const int64_t bytes = (floats * int64_t{sizeof(float)} + 63) / 64 * 64;
+    capacity = 0;
+    buffer.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
+    if (!buffer) throw std::bad_alloc();
+    capacity = bytes / int64_t{sizeof(float)};
+  }
+  return buffer.get();
+}
+
+}  // namespace svertka

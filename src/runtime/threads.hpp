@@ -1,0 +1,23 @@
+// Threads: the library's own oneTBB arenas (so it composes with a caller that uses TBB too)
+// and the per-thread workspace that algorithms pack into.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+namespace svertka {
+
+// SVERTKA_NUM_THREADS, else all cores of the process. Throws std::invalid_argument on a value
+// that is not a positive integer.
+int configured_threads();
+
+// Runs body(i) for every i in [0, n) on `threads` threads: the calling thread alone when
+// threads == 1, else in a task arena of that concurrency owned by the library.
+void parallel_for(int threads, int64_t n, const std::function<void(int64_t)>& body);
+
+// A 64-byte aligned buffer of at least `floats` floats owned by the calling thread, reused by
+// every algorithm (grown when too small, never shrunk). Valid until the next call on the
+// same thread, so a task must not yield while it uses it.
+float* thread_workspace(int64_t floats);
+
+}  // namespace svertka
