@@ -20,6 +20,10 @@ struct Context {
   int threads = 1;
 };
 
+// The context the environment asks for: SVERTKA_ISA (capped by the CPU) and SVERTKA_NUM_THREADS.
+// Throws std::invalid_argument for a value that is not understood.
+Context configured_context();
+
 class Algorithm {
  public:
   virtual ~Algorithm() = default;

@@ -45,6 +45,14 @@ const Implementation& choose(const Problem& pr, const Context& ctx, std::string&
 
 }  // namespace
 
+Context configured_context() {
+  Context ctx;
+  ctx.isa = select_isa(env("SVERTKA_ISA"));
+  ctx.kernels = kernel_table(ctx.isa);
+  ctx.threads = configured_threads();
+  return ctx;
+}
+
 struct Plan::Impl {
   Problem problem;
   std::unique_ptr<const Algorithm> algorithm;
@@ -56,10 +64,7 @@ Plan::Plan(Op op, const ConvParams& params, std::span<const float> weights,
   Problem pr = make_problem(op, params);
   require_floats("weights", weights.size(), pr.weights_size());
   if (!bias.empty()) require_floats("bias", bias.size(), pr.p.out_channels);
-  Context ctx;
-  ctx.isa = select_isa(env("SVERTKA_ISA"));
-  ctx.kernels = kernel_table(ctx.isa);
-  ctx.threads = configured_threads();
+  const Context ctx = configured_context();
   std::string why;
   const Implementation& impl = choose(pr, ctx, why);
   auto algorithm = impl.create(pr, ctx, weights.data(), bias.empty() ? nullptr : bias.data());

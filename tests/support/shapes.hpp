@@ -53,4 +53,54 @@ inline std::vector<ConvParams> random_shapes(Op op, int count, unsigned seed) {
   return shapes;
 }
 
+// Hand-picked shapes that hit every tail of a blocked kernel: channel counts around register
+// blocks (13..17, 31..33), reductions longer than a cache block, 1x1 to 7x7 and non-square
+// filters, strides 1-4, dilation, groups and depthwise, asymmetric padding, batch 2, tiny and
+// odd images. Each in both layouts.
+inline std::vector<ConvParams> tail_shapes(Op op) {
+  struct S {
+    int64_t n, c, k, h, w, kh, kw, s, d, g, pt, pb, pl, pr;
+  };
+  const S list[] = {
+      {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},      {1, 3, 13, 9, 11, 3, 3, 1, 1, 1, 1, 1, 1, 1},
+      {2, 14, 14, 7, 7, 1, 1, 1, 1, 1, 0, 0, 0, 0},    {1, 15, 15, 12, 10, 3, 3, 2, 1, 1, 1, 0, 1, 0},
+      {1, 17, 31, 8, 9, 5, 5, 1, 1, 1, 2, 2, 2, 2},    {1, 32, 32, 11, 6, 7, 7, 2, 1, 1, 3, 3, 3, 3},
+      {1, 33, 33, 6, 13, 1, 7, 1, 1, 1, 0, 0, 3, 3},   {1, 16, 17, 13, 6, 7, 1, 3, 1, 1, 3, 2, 0, 0},
+      {2, 5, 7, 10, 10, 2, 3, 4, 1, 1, 0, 1, 2, 0},    {1, 67, 29, 9, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1},
+      {1, 8, 12, 17, 15, 3, 3, 1, 2, 1, 2, 2, 2, 2},   {1, 6, 9, 19, 19, 3, 3, 1, 3, 3, 3, 0, 0, 3},
+      {1, 12, 24, 8, 8, 3, 3, 1, 1, 4, 1, 1, 1, 1},    {2, 16, 16, 9, 7, 3, 3, 2, 1, 16, 1, 1, 1, 1},
+      {1, 8, 16, 10, 10, 5, 5, 1, 1, 8, 2, 2, 2, 2},   {1, 2, 33, 40, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1},
+      {1, 4, 4, 3, 3, 3, 3, 1, 1, 1, 4, 4, 4, 4},      {1, 3, 5, 4, 4, 3, 3, 1, 5, 1, 5, 5, 5, 5},
+      {1, 30, 2, 21, 23, 3, 3, 2, 2, 2, 2, 3, 1, 0},   {3, 1, 3, 5, 64, 1, 3, 1, 1, 1, 0, 0, 1, 1},
+  };
+  std::vector<ConvParams> shapes;
+  for (const S& s : list) {
+    for (Layout layout : {Layout::nchw, Layout::nhwc}) {
+      ConvParams p;
+      p.batch = s.n;
+      p.in_channels = s.c;
+      p.out_channels = s.k;
+      if (op == Op::conv_transpose2d) std::swap(p.in_channels, p.out_channels);
+      p.in_height = s.h;
+      p.in_width = s.w;
+      p.kernel_h = s.kh;
+      p.kernel_w = s.kw;
+      p.stride_h = p.stride_w = s.s;
+      p.dilation_h = p.dilation_w = s.d;
+      p.groups = s.g;
+      p.pad_top = s.pt;
+      p.pad_bottom = s.pb;
+      p.pad_left = s.pl;
+      p.pad_right = s.pr;
+      p.layout = layout;
+      try {
+        output_size(op, p);
+        shapes.push_back(p);
+      } catch (const std::invalid_argument&) {
+      }
+    }
+  }
+  return shapes;
+}
+
 }  // namespace svertka::test

@@ -1,0 +1,112 @@
+// im2col-GEMM against the reference over shapes that hit every tail, forced with
+// SVERTKA_ALGO=im2col_gemm under each ISA the CPU runs, on one and two threads.
+#include <gtest/gtest.h>
+
+#include "support/against_reference.hpp"
+#include "support/scoped_env.hpp"
+#include "support/shapes.hpp"
+
+namespace svertka::test {
+namespace {
+
+class Im2colGemm : public ::testing::TestWithParam<std::tuple<std::string, int>> {
+ protected:
+  void SetUp() override {
+    if (!cpu_runs(isa())) GTEST_SKIP() << "this CPU does not run " << isa();
+  }
+  std::string isa() const { return std::get<0>(GetParam()); }
+  ScopedEnv env() const {
+    return ScopedEnv{{"SVERTKA_ALGO", "im2col_gemm"},
+                     {"SVERTKA_ISA", isa()},
+                     {"SVERTKA_NUM_THREADS", std::to_string(std::get<1>(GetParam()))}};
+  }
+};
+
+TEST_P(Im2colGemm, MatchesReferenceOnTailShapes) {
+  const ScopedEnv scoped = env();
+  std::mt19937 rng(1);
+  for (const ConvParams& p : tail_shapes(Op::conv2d)) {
+    std::string description;
+    EXPECT_TRUE(matches_reference(Op::conv2d, p, rng, &description));
+    EXPECT_NE(description.find("im2col_gemm " + isa()), std::string::npos) << description;
+  }
+}
+
+TEST_P(Im2colGemm, MatchesReferenceOnARandomSweep) {
+  const ScopedEnv scoped = env();
+  std::mt19937 rng(2);
+  for (const ConvParams& p : random_shapes(Op::conv2d, 150, 23)) {
+    EXPECT_TRUE(matches_reference(Op::conv2d, p, rng));
+  }
+}
+
+// Shapes big enough for several cache blocks of every loop: reduction over kc, pixels over
+// the pixel block, output channels over the channel split.
+TEST_P(Im2colGemm, MatchesReferenceAcrossCacheBlocks) {
+  const ScopedEnv scoped = env();
+  std::mt19937 rng(3);
+  for (Layout layout : {Layout::nchw, Layout::nhwc}) {
+    ConvParams p;
+    p.in_channels = 70;
+    p.out_channels = 45;
+    p.in_height = 48;
+    p.in_width = 41;
+    p.kernel_h = p.kernel_w = 3;
+    p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1;
+    p.layout = layout;
+    EXPECT_TRUE(matches_reference(Op::conv2d, p, rng));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(IsasAndThreads, Im2colGemm,
+                         ::testing::Combine(::testing::Values("avx512", "avx2"),
+                                            ::testing::Values(1, 2)),
+                         [](const auto& info) {
+                           return std::get<0>(info.param) + "_threads" +
+                                  std::to_string(std::get<1>(info.param));
+                         });
+
+TEST(IsaSelection, Avx2CapRunsAvx2KernelsOnAnAvx512Machine) {
+  if (!cpu_runs("avx2")) GTEST_SKIP() << "no AVX2";
+  const ScopedEnv scoped{{"SVERTKA_ISA", "avx2"}, {"SVERTKA_ALGO", ""}};
+  ConvParams p;
+  p.in_channels = p.out_channels = 16;
+  p.in_height = p.in_width = 8;
+  const Plan plan(Op::conv2d, p, std::vector<float>(16 * 16));
+  EXPECT_NE(plan.describe().find(" avx2 "), std::string::npos) << plan.describe();
+  EXPECT_EQ(plan.describe().find("avx512"), std::string::npos) << plan.describe();
+}
+
+TEST(IsaSelection, ReferenceCapRunsTheReference) {
+  const ScopedEnv scoped{{"SVERTKA_ISA", "reference"}, {"SVERTKA_ALGO", ""}};
+  ConvParams p;
+  const Plan plan(Op::conv2d, p, std::vector<float>(1));
+  EXPECT_EQ(plan.describe(), "conv2d reference reference");
+}
+
+TEST(IsaSelection, UnknownIsaIsAClearErrorAtPlanCreation) {
+  const ScopedEnv scoped{{"SVERTKA_ISA", "sse9"}};
+  ConvParams p;
+  try {
+    Plan(Op::conv2d, p, std::vector<float>(1));
+    FAIL() << "no error";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("SVERTKA_ISA=sse9"), std::string::npos) << e.what();
+  }
+}
+
+TEST(IsaSelection, BadThreadCountIsAClearErrorAtPlanCreation) {
+  for (const char* bad : {"0", "-1", "two", "3x"}) {
+    const ScopedEnv scoped{{"SVERTKA_NUM_THREADS", bad}};
+    ConvParams p;
+    try {
+      Plan(Op::conv2d, p, std::vector<float>(1));
+      ADD_FAILURE() << bad << ": no error";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("SVERTKA_NUM_THREADS"), std::string::npos) << e.what();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace svertka::test
