@@ -1,5 +1,6 @@
 // The AVX2 + FMA instantiations of src/kernels/ (compiled with -mavx2 -mfma).
 #include "kernel_tables.hpp"
+#include "kernels/copy.hpp"
 #include "kernels/gemm.hpp"
 
 namespace svertka::avx2 {
@@ -15,6 +16,12 @@ constexpr GemmKernelInfo kGemm[] = {
 
 }  // namespace
 
-const KernelTable table{"avx2", 8, kGemm, kernels::fma_peak<Arch>};
+const KernelTable table{"avx2",
+                        8,
+                        kGemm,
+                        kernels::copy_floats<Arch>,
+                        kernels::zero_floats<Arch>,
+                        kernels::copy_chunks<Arch>,
+                        kernels::fma_peak<Arch>};
 
 }  // namespace svertka::avx2

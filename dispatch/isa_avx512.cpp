@@ -1,5 +1,6 @@
 // The AVX-512 instantiations of src/kernels/ (compiled with -mavx512f -mavx2 -mfma).
 #include "kernel_tables.hpp"
+#include "kernels/copy.hpp"
 #include "kernels/gemm.hpp"
 
 namespace svertka::avx512 {
@@ -16,6 +17,12 @@ constexpr GemmKernelInfo kGemm[] = {
 
 }  // namespace
 
-const KernelTable table{"avx512", 16, kGemm, kernels::fma_peak<Arch>};
+const KernelTable table{"avx512",
+                        16,
+                        kGemm,
+                        kernels::copy_floats<Arch>,
+                        kernels::zero_floats<Arch>,
+                        kernels::copy_chunks<Arch>,
+                        kernels::fma_peak<Arch>};
 
 }  // namespace svertka::avx512

@@ -16,26 +16,12 @@ namespace {
 int64_t ceil_div(int64_t a, int64_t b) { return a >= 0 ? (a + b - 1) / b : -(-a / b); }
 int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
 
-// d[t] = row[(ox + t)·sw + dx] for t < run, zero where that falls outside [0, width).
-void copy_strided_row(const float* row, int64_t width, int64_t ox, int64_t run, int64_t sw,
-                      int64_t dx, float* d) {
-  const int64_t lo = std::clamp(ceil_div(-dx, sw) - ox, int64_t{0}, run);
-  const int64_t hi = std::clamp(ceil_div(width - dx, sw) - ox, lo, run);
-  std::fill(d, d + lo, 0.0f);
-  if (sw == 1) {
-    std::copy(row + ox + lo + dx, row + ox + hi + dx, d + lo);
-  } else {
-    for (int64_t t = lo; t < hi; ++t) d[t] = row[(ox + t) * sw + dx];
-  }
-  std::fill(d + hi, d + run, 0.0f);
-}
-
 class Im2colGemm final : public Algorithm {
  public:
   Im2colGemm(const Problem& pr, const Context& ctx, const float* weights, const float* bias)
       : pr_(pr),
         threads_(ctx.threads),
-        isa_(ctx.kernels->isa),
+        table_(*ctx.kernels),
         kernel_(ctx.kernels->gemm[0]),
         nhwc_(pr.p.layout == Layout::nhwc) {
     const ConvParams& p = pr.p;
@@ -43,12 +29,19 @@ class Im2colGemm final : public Algorithm {
     q_ = pr.in_per_group() * p.kernel_h * p.kernel_w;
     qp_ = round_up(q_, kInterleave);
     pixels_ = pr.out_h * pr.out_w;
+    pointwise_ = p.kernel_h == 1 && p.kernel_w == 1 && p.stride_h == 1 && p.stride_w == 1 &&
+                 p.pad_top == 0 && p.pad_bottom == 0 && p.pad_left == 0 && p.pad_right == 0;
     blocking_ = model_blocking(topology(), kernel_.mr, kernel_.nr);
     pack_weights(weights);
     // Padded so that a tile's bias reads stay inside (the contract reads whole MR or NR).
     bias_.assign(p.out_channels + std::max(kernel_.mr, kernel_.nr), 0.0f);
     if (bias) std::copy(bias, bias + p.out_channels, bias_.begin());
     plan_tasks();
+    if (nhwc_) {
+      zeros_.assign(std::max(pr_.in_per_group(), blocking_.kc), 0.0f);
+    } else {
+      plan_segments();
+    }
   }
 
   void execute(const float* src, float* dst) const override {
@@ -56,7 +49,7 @@ class Im2colGemm final : public Algorithm {
   }
 
   std::string describe() const override {
-    return "im2col_gemm " + std::string(isa_) + " " + std::to_string(kernel_.mr) + "x" +
+    return "im2col_gemm " + std::string(table_.isa) + " " + std::to_string(kernel_.mr) + "x" +
            std::to_string(kernel_.nr) + " mc=" + std::to_string(blocking_.mc) +
            " kc=" + std::to_string(blocking_.kc) + " nc=" + std::to_string(blocking_.nc) +
            " threads=" + std::to_string(threads_);
@@ -91,7 +84,10 @@ class Im2colGemm final : public Algorithm {
   // task, so results do not depend on scheduling.
   void plan_tasks() {
     const int64_t granule = nhwc_ ? kernel_.mr : kernel_.nr;
-    const int64_t max_block = nhwc_ ? blocking_.mc : blocking_.nc;
+    // The C block of a task (pixels x Kg) is accumulated once per kc step: keep it in L2
+    // together with the packed pixels (pixels x kc).
+    const int64_t c_fits = topology().l2_bytes / 2 / ((kg_ + blocking_.kc) * int64_t{sizeof(float)});
+    const int64_t max_block = std::max(granule, std::min(c_fits, nhwc_ ? blocking_.mc : blocking_.nc));
     const int64_t images = pr_.p.batch * pr_.p.groups;
     pixel_block_ = round_up(ceil_div(pixels_, ceil_div(pixels_, max_block)), granule);
     const int64_t want = threads_ > 1 ? 8 * int64_t{threads_} : 1;
@@ -141,7 +137,7 @@ class Im2colGemm final : public Algorithm {
       float* ws = thread_workspace(round_up(np, kr.nr) * kc);
       for (int64_t pc = 0; pc < qp_; pc += kc) {
         const int64_t kq = std::min(kc, qp_ - pc);
-        pack_pixels_nchw(image, p0, np, pc, kq, ws);
+        pack_pixels_nchw(image, block, np, pc, kq, ws);
         for (int64_t ic = k0; ic < k1; ic += blocking_.mc) {
           const float* a = weights_.data() + (g * panels + ic / kr.mr) * qp_ * kr.mr + pc * kr.mr;
           gemm_block(kr, std::min(blocking_.mc, k1 - ic), np, kq, a, qp_ * kr.mr, ws,
@@ -152,38 +148,87 @@ class Im2colGemm final : public Algorithm {
     }
   }
 
-  // B micro-panels [ceil(np/NR)][kq][NR] of X' rows q0..q0+kq (q = (c, r, s)) and pixel
-  // columns p0..p0+np of one image's group (image points at its first channel), zero-padded.
-  void pack_pixels_nchw(const float* image, int64_t p0, int64_t np, int64_t q0, int64_t kq,
+  // A run of pixels of one output row inside one B micro-panel: the unit of NCHW packing,
+  // the same for every row q of X', so computed once per pixel block at plan time.
+  struct Segment {
+    int64_t panel, column;  // where it starts in the packed block
+    int64_t oy, ox;         // its first output pixel
+    int64_t len;
+  };
+
+  void plan_segments() {
+    const int64_t nr = kernel_.nr;
+    segments_.resize(pixel_blocks_);
+    for (int64_t b = 0; b < pixel_blocks_; ++b) {
+      const int64_t p0 = b * pixel_block_, np = std::min(pixel_block_, pixels_ - p0);
+      int64_t oy = p0 / pr_.out_w, ox = p0 % pr_.out_w;
+      for (int64_t done = 0; done < np;) {
+        const int64_t t = done % nr;
+        const int64_t len = pointwise_ ? std::min(np - done, nr - t)
+                                       : std::min({pr_.out_w - ox, np - done, nr - t});
+        segments_[b].push_back({done / nr, t, oy, ox, len});
+        done += len;
+        ox += len;
+        oy += ox / pr_.out_w;
+        ox %= pr_.out_w;
+      }
+    }
+    // Output columns ox whose input column ox·sw - pad_left + s·dw lies inside the image.
+    const ConvParams& p = pr_.p;
+    for (int64_t s = 0; s < p.kernel_w; ++s) {
+      const int64_t dx = s * p.dilation_w - p.pad_left;
+      const int64_t lo = std::clamp(ceil_div(-dx, p.stride_w), int64_t{0}, pr_.out_w);
+      valid_columns_.push_back({lo, std::clamp(ceil_div(p.in_width - dx, p.stride_w), lo,
+                                               pr_.out_w)});
+    }
+  }
+
+  // B micro-panels [ceil(np/NR)][kq][NR] of X' rows q0..q0+kq (q = (c, r, s)) and the pixel
+  // columns of pixel block `block` of one image's group (image points at its first channel),
+  // zero-padded.
+  void pack_pixels_nchw(const float* image, int64_t block, int64_t np, int64_t q0, int64_t kq,
                         float* ws) const {
     const ConvParams& p = pr_.p;
     const int64_t nr = kernel_.nr, taps = p.kernel_h * p.kernel_w;
     const int64_t panel_stride = kq * nr, tail = round_up(np, nr) - np;
+    // (c, r, s) of row q, advanced incrementally: no division per row.
+    int64_t c = q0 / taps, r = q0 % taps / p.kernel_w, s = q0 % p.kernel_w;
     for (int64_t q = q0; q < q0 + kq; ++q) {
       float* row = ws + (q - q0) * nr;
       if (q >= q_) {
-        for (int64_t j = 0; j < ceil_div(np, nr); ++j) std::fill_n(row + j * panel_stride, nr, 0.0f);
+        for (int64_t j = 0; j < ceil_div(np, nr); ++j) table_.zero_floats(row + j * panel_stride, nr);
         continue;
       }
-      const int64_t c = q / taps, r = q % taps / p.kernel_w, s = q % p.kernel_w;
       const float* plane = image + c * p.in_height * p.in_width;
       const int64_t dy = r * p.dilation_h - p.pad_top, dx = s * p.dilation_w - p.pad_left;
-      int64_t oy = p0 / pr_.out_w, ox = p0 % pr_.out_w;
-      for (int64_t done = 0; done < np;) {
-        const int64_t t = done % nr;
-        const int64_t run = std::min({pr_.out_w - ox, np - done, nr - t});
-        float* d = row + done / nr * panel_stride + t;
-        const int64_t iy = oy * p.stride_h + dy;
-        if (iy < 0 || iy >= p.in_height) {
-          std::fill_n(d, run, 0.0f);
-        } else {
-          copy_strided_row(plane + iy * p.in_width, p.in_width, ox, run, p.stride_w, dx, d);
+      const auto [col_lo, col_hi] = valid_columns_[s];
+      for (const Segment& seg : segments_[block]) {
+        float* d = row + seg.panel * panel_stride + seg.column;
+        if (pointwise_) {
+          table_.copy_floats(plane + seg.oy * p.in_width + seg.ox, seg.len, d);
+          continue;
         }
-        done += run;
-        ox += run;
-        if (ox == pr_.out_w) ox = 0, ++oy;
+        const int64_t iy = seg.oy * p.stride_h + dy;
+        if (iy < 0 || iy >= p.in_height) {
+          table_.zero_floats(d, seg.len);
+          continue;
+        }
+        const int64_t lo = std::clamp(col_lo - seg.ox, int64_t{0}, seg.len);
+        const int64_t hi = std::clamp(col_hi - seg.ox, lo, seg.len);
+        const float* from = plane + iy * p.in_width + seg.ox * p.stride_w + dx;
+        table_.zero_floats(d, lo);
+        if (p.stride_w == 1) {
+          table_.copy_floats(from + lo, hi - lo, d + lo);
+        } else {
+          for (int64_t t = lo; t < hi; ++t) d[t] = from[t * p.stride_w];
+        }
+        table_.zero_floats(d + hi, seg.len - hi);
       }
-      if (tail) std::fill_n(row + np / nr * panel_stride + np % nr, tail, 0.0f);
+      if (tail) table_.zero_floats(row + np / nr * panel_stride + np % nr, tail);
+      if (++s == p.kernel_w) {
+        s = 0;
+        if (++r == p.kernel_h) r = 0, ++c;
+      }
     }
   }
 
@@ -193,7 +238,9 @@ class Im2colGemm final : public Algorithm {
                         int64_t kq, float* ws) const {
     const ConvParams& p = pr_.p;
     const int64_t mr = kernel_.mr, cg = pr_.in_per_group(), U = kInterleave;
-    std::fill_n(ws, round_up(np, mr) * kq, 0.0f);
+    // With whole chunks per tap every element is written below; else zero first.
+    const bool chunked = cg % U == 0;
+    if (!chunked) table_.zero_floats(ws, round_up(np, mr) * kq);
     const int64_t q_end = std::min(q0 + kq, q_);
     const int64_t tap_end = ceil_div(q_end, cg);
     int64_t oy = p0 / pr_.out_w, ox = p0 % pr_.out_w;
@@ -202,31 +249,48 @@ class Im2colGemm final : public Algorithm {
       for (int64_t tap = q0 / cg; tap < tap_end; ++tap) {
         const int64_t iy = oy * p.stride_h - p.pad_top + tap / p.kernel_w * p.dilation_h;
         const int64_t ix = ox * p.stride_w - p.pad_left + tap % p.kernel_w * p.dilation_w;
-        if (iy < 0 || iy >= p.in_height || ix < 0 || ix >= p.in_width) continue;
+        const bool inside = iy >= 0 && iy < p.in_height && ix >= 0 && ix < p.in_width;
         const float* px = image + (iy * p.in_width + ix) * p.in_channels + g * cg;
+        const int64_t c_begin = std::max<int64_t>(0, q0 - tap * cg);
         const int64_t c_end = std::min(cg, q_end - tap * cg);
-        for (int64_t c = std::max<int64_t>(0, q0 - tap * cg); c < c_end;) {
+        if (chunked) {
+          const int64_t k = tap * cg + c_begin - q0;
+          table_.copy_chunks(inside ? px + c_begin : zeros_.data(), (c_end - c_begin) / U,
+                             base + k / U * mr * U, mr * U);
+          continue;
+        }
+        if (!inside) continue;
+        for (int64_t c = c_begin; c < c_end;) {
           const int64_t k = tap * cg + c - q0;
           const int64_t len = std::min(c_end - c, U - k % U);
-          std::copy_n(px + c, len, base + k / U * mr * U + k % U);
+          table_.copy_floats(px + c, len, base + k / U * mr * U + k % U);
           c += len;
         }
       }
       if (++ox == pr_.out_w) ox = 0, ++oy;
     }
+    if (chunked) {  // the rows that pad the last micro-panel
+      for (int64_t i = np; i < round_up(np, mr); ++i) {
+        table_.copy_chunks(zeros_.data(), kq / U, ws + i / mr * kq * mr + i % mr * U, mr * U);
+      }
+    }
   }
 
   Problem pr_;
   int threads_;
-  const char* isa_;
+  const KernelTable& table_;
   GemmKernelInfo kernel_;
   bool nhwc_;
+  bool pointwise_ = false;  // 1x1, stride 1, no padding: X' is the input itself
   GemmBlocking blocking_;
   int64_t kg_ = 0, q_ = 0, qp_ = 0, pixels_ = 0;
   int64_t pixel_block_ = 0, pixel_blocks_ = 0, channel_block_ = 0, channel_splits_ = 0;
   int64_t tasks_ = 0;
   AlignedBuffer weights_;
   std::vector<float> bias_;
+  std::vector<float> zeros_;  // a zero source for padding taps (NHWC)
+  std::vector<std::vector<Segment>> segments_;             // per pixel block (NCHW)
+  std::vector<std::pair<int64_t, int64_t>> valid_columns_;  // per filter column s (NCHW)
 };
 
 }  // namespace

@@ -22,7 +22,7 @@
 
 namespace svertka {
 
-inline constexpr int kInterleave = 16;  // U: 16 floats, one cache line per row of A
+inline constexpr int kInterleave = 8;  // U: keeps every A offset of a 14-row tile in disp8
 
 enum class Init : int { accumulate, bias_rows, bias_cols };
 
@@ -41,6 +41,11 @@ struct KernelTable {
   const char* isa;
   int vector_floats;  // floats per vector register
   std::span<const GemmKernelInfo> gemm;
+  // Packing microkernels: to[i] = from[i] for i < n; to[i] = 0; and chunk j of kInterleave
+  // floats to to + j·to_stride (one pixel's channels into a k-interleaved A micro-panel).
+  void (*copy_floats)(const float* from, int64_t n, float* to);
+  void (*zero_floats)(float* to, int64_t n);
+  void (*copy_chunks)(const float* from, int64_t chunks, float* to, int64_t to_stride);
   // Runs `iterations` of independent FMA chains in registers; returns the FLOPs done. The
   // benchmark's measure of the machine's FMA peak for this ISA.
   double (*fma_peak)(int64_t iterations);

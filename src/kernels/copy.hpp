@@ -1,0 +1,36 @@
+// Packing microkernels (BLIS's packm): the data movement of im2col, in the ISA's vectors.
+#pragma once
+
+#include <xsimd/xsimd.hpp>
+
+#include "contract.hpp"
+
+namespace svertka::kernels {
+
+template <class Arch>
+void copy_floats(const float* from, int64_t n, float* to) {
+  using V = xsimd::batch<float, Arch>;
+  int64_t i = 0;
+  for (; i + int64_t{V::size} <= n; i += V::size) V::load_unaligned(from + i).store_unaligned(to + i);
+  for (; i < n; ++i) to[i] = from[i];
+}
+
+template <class Arch>
+void zero_floats(float* to, int64_t n) {
+  using V = xsimd::batch<float, Arch>;
+  int64_t i = 0;
+  for (; i + int64_t{V::size} <= n; i += V::size) V(0.0f).store_unaligned(to + i);
+  for (; i < n; ++i) to[i] = 0.0f;
+}
+
+// Chunk j (kInterleave floats) of `from` to to + j·to_stride: one pixel's channels into a
+// k-interleaved A micro-panel.
+template <class Arch>
+void copy_chunks(const float* from, int64_t chunks, float* to, int64_t to_stride) {
+  for (int64_t j = 0; j < chunks; ++j, from += kInterleave, to += to_stride) {
+#pragma GCC unroll 8
+    for (int t = 0; t < kInterleave; ++t) to[t] = from[t];
+  }
+}
+
+}  // namespace svertka::kernels
