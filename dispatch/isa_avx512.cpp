@@ -1,18 +1,25 @@
 // The AVX-512 instantiations of src/kernels/ (compiled with -mavx512f -mavx2 -mfma).
 #include "kernel_tables.hpp"
 #include "kernels/copy.hpp"
-#include "kernels/gemm.hpp"
+#include "kernels/brgemm.hpp"
 
 namespace svertka::avx512 {
 namespace {
 
 using Arch = xsimd::avx512f;
 
-constexpr GemmKernelInfo kGemm[] = {
-    {"gemm_f32_14x32__avx512f", 14, 32, kernels::gemm<Arch, 14, 2>},
-    {"gemm_f32_8x32__avx512f", 8, 32, kernels::gemm<Arch, 8, 2>},
-    {"gemm_f32_6x64__avx512f", 6, 64, kernels::gemm<Arch, 6, 4>},
-    {"gemm_f32_12x32__avx512f", 12, 32, kernels::gemm<Arch, 12, 2>},
+constexpr int U = kInterleave;
+
+constexpr Brgemm kGemm[] = {
+    {"brgemm_f32_14x32_row8__avx512f", 14, 32, U, kernels::brgemm<Arch, 14, 2, U>},
+    {"brgemm_f32_8x32_row8__avx512f", 8, 32, U, kernels::brgemm<Arch, 8, 2, U>},
+    {"brgemm_f32_6x64_row8__avx512f", 6, 64, U, kernels::brgemm<Arch, 6, 4, U>},
+    {"brgemm_f32_12x32_row8__avx512f", 12, 32, U, kernels::brgemm<Arch, 12, 2, U>},
+};
+
+constexpr Brgemm kDirect[] = {
+    {"brgemm_f32_14x32_row16__avx512f", 14, 32, 2 * U, kernels::brgemm<Arch, 14, 2, 2 * U>},
+    {"brgemm_f32_1x32_row8__avx512f", 1, 32, U, kernels::brgemm<Arch, 1, 2, U>},
 };
 
 }  // namespace
@@ -20,6 +27,7 @@ constexpr GemmKernelInfo kGemm[] = {
 const KernelTable table{"avx512",
                         16,
                         kGemm,
+                        kDirect,
                         kernels::copy_floats<Arch>,
                         kernels::zero_floats<Arch>,
                         kernels::copy_chunks<Arch>,

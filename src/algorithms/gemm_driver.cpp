@@ -4,7 +4,7 @@
 
 namespace svertka {
 
-void gemm_block(const GemmKernelInfo& k, int64_t rows, int64_t cols, int64_t kc, const float* a,
+void gemm_block(const Brgemm& k, int64_t rows, int64_t cols, int64_t kc, const float* a,
                 int64_t a_stride, const float* b, int64_t b_stride, float* c, int64_t ldc,
                 Init init, const float* bias) {
   // jr outside ir: the B micro-panel stays in L1 while A micro-panels stream from L2 (BLIS).
@@ -16,7 +16,7 @@ void gemm_block(const GemmKernelInfo& k, int64_t rows, int64_t cols, int64_t kc,
       float* ct = c + ir * ldc + jr;
       const float* bt = init == Init::bias_rows ? bias + ir : bias + jr;
       if (m == k.mr && n == k.nr) {
-        k.run(kc, ap, b, ct, ldc, init, bt);
+        k.run(1, &ap, &b, kc, k.mr * kInterleave, ct, ldc, init, bt);
         continue;
       }
       alignas(64) float tile[32 * 64];  // the largest MR x NR of any table
@@ -24,7 +24,7 @@ void gemm_block(const GemmKernelInfo& k, int64_t rows, int64_t cols, int64_t kc,
       if (init == Init::accumulate) {
         for (int64_t i = 0; i < m; ++i) std::copy_n(ct + i * ldc, n, tile + i * k.nr);
       }
-      k.run(kc, ap, b, tile, k.nr, init, bt);
+      k.run(1, &ap, &b, kc, k.mr * kInterleave, tile, k.nr, init, bt);
       for (int64_t i = 0; i < m; ++i) std::copy_n(tile + i * k.nr, n, ct + i * ldc);
     }
   }

@@ -12,7 +12,7 @@ namespace svertka {
 // b: ceil(cols/NR) B micro-panels, b_stride floats apart. bias as in the contract: for
 // Init::bias_rows, bias[i] of row i (readable up to round_up(rows, MR)); for bias_cols, of
 // column j (up to round_up(cols, NR)).
-void gemm_block(const GemmKernelInfo& kernel, int64_t rows, int64_t cols, int64_t kc,
+void gemm_block(const Brgemm& kernel, int64_t rows, int64_t cols, int64_t kc,
                 const float* a, int64_t a_stride, const float* b, int64_t b_stride, float* c,
                 int64_t ldc, Init init, const float* bias);
 

@@ -113,7 +113,7 @@ class Im2colGemm final : public Algorithm {
     const int64_t p0 = block * pixel_block_, np = std::min(pixel_block_, pixels_ - p0);
     const int64_t k0 = split * channel_block_, k1 = std::min(kg_, k0 + channel_block_);
     const int64_t kc = blocking_.kc;
-    const GemmKernelInfo& kr = kernel_;
+    const Brgemm& kr = kernel_;
     if (nhwc_) {
       const float* image = src + n * p.in_height * p.in_width * p.in_channels;
       float* out = dst + (n * pixels_ + p0) * p.out_channels + g * kg_;
@@ -279,7 +279,7 @@ class Im2colGemm final : public Algorithm {
   Problem pr_;
   int threads_;
   const KernelTable& table_;
-  GemmKernelInfo kernel_;
+  Brgemm kernel_;
   bool nhwc_;
   bool pointwise_ = false;  // 1x1, stride 1, no padding: X' is the input itself
   GemmBlocking blocking_;

@@ -2,19 +2,22 @@
 // templates written once with xsimd in this directory, instantiated per ISA in dispatch/, and
 // reached by algorithms only through a KernelTable.
 //
-// GEMM microkernel  C[MR x NR] (=|+=) A·B  over kc steps of the reduction:
-//  - a: packed A micro-panel, MR rows, stored k-interleaved: [kc/U][MR][U] (U = kInterleave),
-//    i.e. for each group of U reduction steps, each row's U values are contiguous. Packing the
-//    input this way is a straight copy of U contiguous channels per pixel (NHWC), and the
-//    kernel still reads A with constant offsets.
-//  - b: packed B micro-panel, NR columns: [kc][NR], 64-byte aligned.
+// Batch-reduce GEMM microkernel (brgemm, after oneDNN):  C[MR x NR] (=|+=) Σ_t A_t·B_t
+//  - A_t (batch element t): MR rows over kc reduction steps, read at
+//    a[t][kb·a_block + i·ROW + u] for step k = kb·U + u (U = kInterleave): blocks of U steps,
+//    rows ROW floats apart, ROW a compile-time multiple of U. Packed GEMM panels are
+//    [kc/U][MR][U]: ROW = U, a_block = MR·U; for packing the input this way is a straight copy
+//    of U contiguous channels per pixel, and the kernel reads A with constant offsets. Direct
+//    convolution reads the channel-blocked input [C/U][H][W][U] in place: output pixel i of the
+//    tile is input column i·stride, so ROW = U·stride and a_block = H·W·U.
+//  - B_t: [kc][NR] panel, 64-byte aligned (packed weights).
 //  - kc is a multiple of U. Packing pads kc, MR and NR with zeros: the kernel never sees a
 //    ragged edge and always computes the full MR x NR tile.
 //  - c: row-major, row stride ldc; the full tile is stored (unaligned). For a partial tile the
 //    caller passes a scratch tile and copies the valid part (algorithms/gemm_driver).
 //  - init: Init::bias_rows starts each row i from bias[i] (MR values readable), Init::bias_cols
-//    each column j from bias[j] (NR values readable), Init::accumulate from C itself. The first
-//    block of the reduction overwrites with the bias, later blocks accumulate.
+//    each column j from bias[j] (NR values readable), Init::accumulate from C itself.
+//    Accumulators stay in registers across the whole batch.
 #pragma once
 
 #include <cstdint>
@@ -26,21 +29,23 @@ inline constexpr int kInterleave = 8;  // U: keeps every A offset of a 14-row ti
 
 enum class Init : int { accumulate, bias_rows, bias_cols };
 
-using GemmKernel = void (*)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
-                            Init init, const float* bias);
+using BrgemmFn = void (*)(int64_t batch, const float* const* a, const float* const* b, int64_t kc,
+                          int64_t a_block, float* c, int64_t ldc, Init init, const float* bias);
 
-struct GemmKernelInfo {
-  const char* name;  // XNNPACK style: gemm_f32_14x32__avx512f
-  int mr, nr;
-  GemmKernel run;
+struct Brgemm {
+  const char* name;  // XNNPACK style: brgemm_f32_14x32_row8__avx512f
+  int mr, nr, row;   // register block and A row stride (floats)
+  BrgemmFn run;
 };
 
-// Everything one ISA provides. gemm[0] is the default register block; the others are the
-// variants the autotuner may pick.
+// Everything one ISA provides. gemm[0] is the default register block for packed panels
+// (row = U); the others are variants the autotuner may pick. direct holds the kernels for
+// strided rows (row = U·stride) and the one-row kernels of the border path.
 struct KernelTable {
   const char* isa;
   int vector_floats;  // floats per vector register
-  std::span<const GemmKernelInfo> gemm;
+  std::span<const Brgemm> gemm;
+  std::span<const Brgemm> direct;
   // Packing microkernels: to[i] = from[i] for i < n; to[i] = 0; and chunk j of kInterleave
   // floats to to + j·to_stride (one pixel's channels into a k-interleaved A micro-panel).
   void (*copy_floats)(const float* from, int64_t n, float* to);

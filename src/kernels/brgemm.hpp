@@ -1,4 +1,4 @@
-// The GEMM microkernel of contract.hpp, written once with xsimd for any arch.
+// The brgemm microkernel of contract.hpp, written once with xsimd for any arch.
 #pragma once
 
 #include <xsimd/xsimd.hpp>
@@ -7,11 +7,11 @@
 
 namespace svertka::kernels {
 
-// MR rows x NV vectors of columns; accumulators stay in registers for the whole kc loop
-// (MR·NV + NV + 1 vector registers: 14x2 for AVX-512's 32, 6x2 for AVX2's 16).
-template <class Arch, int MR, int NV>
-void gemm(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, Init init,
-          const float* bias) {
+// MR rows x NV vectors of columns; accumulators stay in registers for the whole batch and
+// reduction (MR·NV + NV + 1 vector registers: 14x2 for AVX-512's 32, 6x2 for AVX2's 16).
+template <class Arch, int MR, int NV, int ROW>
+void brgemm(int64_t batch, const float* const* a, const float* const* b, int64_t kc,
+            int64_t a_block, float* c, int64_t ldc, Init init, const float* bias) {
   using V = xsimd::batch<float, Arch>;
   constexpr int L = V::size, NR = NV * L, U = kInterleave;
   V acc[MR][NV];
@@ -24,17 +24,21 @@ void gemm(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, Ini
                                             : V::load_unaligned(bias + j * L);
     }
   }
-  for (int64_t k = 0; k < kc; k += U, a += MR * U) {
+  for (int64_t t = 0; t < batch; ++t) {
+    const float* ap = a[t];
+    const float* bp = b[t];
+    for (int64_t k = 0; k < kc; k += U, ap += a_block) {
 #pragma GCC unroll 16
-    for (int u = 0; u < U; ++u, b += NR) {
-      V bv[NV];
+      for (int u = 0; u < U; ++u, bp += NR) {
+        V bv[NV];
 #pragma GCC unroll 8
-      for (int j = 0; j < NV; ++j) bv[j] = V::load_aligned(b + j * L);
+        for (int j = 0; j < NV; ++j) bv[j] = V::load_aligned(bp + j * L);
 #pragma GCC unroll 16
-      for (int i = 0; i < MR; ++i) {
-        const V ai(a[i * U + u]);
+        for (int i = 0; i < MR; ++i) {
+          const V ai(ap[i * ROW + u]);
 #pragma GCC unroll 8
-        for (int j = 0; j < NV; ++j) acc[i][j] = xsimd::fma(ai, bv[j], acc[i][j]);
+          for (int j = 0; j < NV; ++j) acc[i][j] = xsimd::fma(ai, bv[j], acc[i][j]);
+        }
       }
     }
   }

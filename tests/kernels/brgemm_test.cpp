@@ -1,0 +1,163 @@
+// Every brgemm microkernel of every ISA this CPU runs, against a scalar loop: full tiles through
+// the kernel alone (batches of 1 and 3, strided A rows and blocks as direct convolution reads
+// them), every partial m <= MR, n <= NR through the driver that owns the edges, real reduction
+// lengths 0, 1, odd and large (zero-padded to the interleave), and every init.
+#include <gtest/gtest.h>
+
+#include "algorithms/gemm_driver.hpp"
+#include "kernel_tables.hpp"
+#include "runtime/aligned_buffer.hpp"
+#include "support/against_reference.hpp"
+
+namespace svertka::test {
+namespace {
+
+constexpr int64_t U = kInterleave;
+int64_t round_up(int64_t a, int64_t b) { return (a + b - 1) / b * b; }
+
+// One batch element: A (m x k) and B (k x n) row-major, and their packed forms: A at
+// a[kb·a_block + i·row + u] (the contract's addressing), B as [kp][NR] panels.
+struct Element {
+  std::vector<float> a, b;
+  AlignedBuffer pa, pb;
+};
+
+struct Case {
+  int64_t m, n, k, kp, a_block;
+  std::vector<Element> batch;
+  std::vector<float> bias, c0;
+};
+
+Case make_case(const Brgemm& kr, int64_t m, int64_t n, int64_t k, int batch, int64_t extra_block,
+               std::mt19937& rng) {
+  Case cs{m, n, k, round_up(k, U), 0, {}, {}, {}};
+  const int64_t a_panels = (m + kr.mr - 1) / kr.mr, b_panels = (n + kr.nr - 1) / kr.nr;
+  cs.a_block = (kr.mr - 1) * kr.row + U + extra_block;
+  for (int t = 0; t < batch; ++t) {
+    Element e;
+    e.a = random_floats(m * k, rng);
+    e.b = random_floats(k * n, rng);
+    // Each A micro-panel of MR rows gets its own region, a_block per U steps.
+    e.pa = AlignedBuffer(a_panels * (cs.kp / U + 1) * cs.a_block);
+    e.pb = AlignedBuffer(b_panels * cs.kp * kr.nr);
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t q = 0; q < k; ++q) {
+        float* panel = e.pa.data() + i / kr.mr * (cs.kp / U + 1) * cs.a_block;
+        panel[q / U * cs.a_block + i % kr.mr * kr.row + q % U] = e.a[i * k + q];
+      }
+    for (int64_t q = 0; q < k; ++q)
+      for (int64_t j = 0; j < n; ++j) {
+        e.pb.data()[(j / kr.nr * cs.kp + q) * kr.nr + j % kr.nr] = e.b[q * n + j];
+      }
+    cs.batch.push_back(std::move(e));
+  }
+  cs.bias = random_floats(std::max(m, n) + 64, rng);
+  cs.c0 = random_floats(m * n, rng);
+  return cs;
+}
+
+// The scalar loop, and the sum of |terms| of each output for the tolerance.
+void expected(const Case& cs, Init init, std::vector<float>& want, std::vector<float>& mag) {
+  want.assign(cs.m * cs.n, 0.0f);
+  mag.assign(cs.m * cs.n, 0.0f);
+  for (int64_t i = 0; i < cs.m; ++i)
+    for (int64_t j = 0; j < cs.n; ++j) {
+      const double start = init == Init::accumulate ? cs.c0[i * cs.n + j]
+                           : init == Init::bias_rows ? cs.bias[i]
+                                                     : cs.bias[j];
+      double sum = start, abs_sum = std::fabs(start);
+      for (const Element& e : cs.batch)
+        for (int64_t q = 0; q < cs.k; ++q) {
+          const double term = double(e.a[i * cs.k + q]) * e.b[q * cs.n + j];
+          sum += term;
+          abs_sum += std::fabs(term);
+        }
+      want[i * cs.n + j] = float(sum);
+      mag[i * cs.n + j] = float(abs_sum);
+    }
+}
+
+class BrgemmKernel : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (!cpu_runs(GetParam())) GTEST_SKIP() << "this CPU does not run " << GetParam();
+    table_ = kernel_table(GetParam() == "avx512" ? Isa::avx512 : Isa::avx2);
+  }
+  std::vector<Brgemm> all() const {
+    std::vector<Brgemm> v(table_->gemm.begin(), table_->gemm.end());
+    v.insert(v.end(), table_->direct.begin(), table_->direct.end());
+    return v;
+  }
+  const KernelTable* table_ = nullptr;
+};
+
+constexpr Init kInits[] = {Init::bias_rows, Init::bias_cols, Init::accumulate};
+
+TEST_P(BrgemmKernel, FullTileAloneMatchesScalarLoop) {
+  std::mt19937 rng(1);
+  for (const Brgemm& kr : all()) {
+    ASSERT_LE(kr.mr * kr.nr, 32 * 64) << kr.name << ": larger than the driver's scratch tile";
+    ASSERT_EQ(kr.nr % table_->vector_floats, 0) << kr.name;
+    ASSERT_EQ(kr.row % U, 0) << kr.name;
+    for (int batch : {1, 3})
+      for (int64_t k : {0, 1, 7, 16, 33, 1000})
+        for (Init init : kInits) {
+          const Case cs = make_case(kr, kr.mr, kr.nr, k, batch, batch == 1 ? 0 : 3 * U, rng);
+          std::vector<float> want, mag, c = cs.c0;
+          expected(cs, init, want, mag);
+          std::vector<const float*> a, b;
+          for (const Element& e : cs.batch) a.push_back(e.pa.data()), b.push_back(e.pb.data());
+          kr.run(batch, a.data(), b.data(), cs.kp, cs.a_block, c.data(), kr.nr, init,
+                 cs.bias.data());
+          EXPECT_TRUE(close(want, c, mag))
+              << kr.name << " batch=" << batch << " k=" << k << " init=" << int(init);
+        }
+  }
+}
+
+TEST_P(BrgemmKernel, EveryPartialTileThroughTheDriverMatchesScalarLoop) {
+  std::mt19937 rng(2);
+  for (const Brgemm& kr : table_->gemm) {
+    for (int64_t m = 1; m <= kr.mr; ++m)
+      for (int64_t n = 1; n <= kr.nr; ++n)
+        for (int64_t k : {int64_t{1}, int64_t{33}}) {
+          const Init init = kInits[(m + n) % 3];
+          const Case cs = make_case(kr, m, n, k, 1, 0, rng);
+          std::vector<float> want, mag, c = cs.c0;
+          expected(cs, init, want, mag);
+          const Element& e = cs.batch[0];
+          gemm_block(kr, m, n, cs.kp, e.pa.data(), (cs.kp / U + 1) * cs.a_block, e.pb.data(),
+                     cs.kp * kr.nr, c.data(), n, init, cs.bias.data());
+          ASSERT_TRUE(close(want, c, mag)) << kr.name << " m=" << m << " n=" << n << " k=" << k;
+        }
+  }
+}
+
+// Several tiles in both directions, with ragged edges, and a row stride wider than the block.
+TEST_P(BrgemmKernel, BlockOfTilesWithEdgesMatchesScalarLoop) {
+  std::mt19937 rng(3);
+  for (const Brgemm& kr : table_->gemm) {
+    const int64_t m = 3 * kr.mr + 5, n = 2 * kr.nr + 3, k = 77, ldc = n + 9;
+    for (Init init : kInits) {
+      const Case cs = make_case(kr, m, n, k, 1, 0, rng);
+      std::vector<float> want, mag, c(m * ldc, -7.0f);
+      expected(cs, init, want, mag);
+      for (int64_t i = 0; i < m; ++i) std::copy_n(&cs.c0[i * n], n, &c[i * ldc]);
+      const Element& e = cs.batch[0];
+      gemm_block(kr, m, n, cs.kp, e.pa.data(), (cs.kp / U + 1) * cs.a_block, e.pb.data(),
+                 cs.kp * kr.nr, c.data(), ldc, init, cs.bias.data());
+      std::vector<float> got(m * n);
+      for (int64_t i = 0; i < m; ++i) {
+        std::copy_n(&c[i * ldc], n, &got[i * n]);
+        for (int64_t j = n; j < ldc; ++j) ASSERT_EQ(c[i * ldc + j], -7.0f) << "wrote past n";
+      }
+      EXPECT_TRUE(close(want, got, mag)) << kr.name << " init=" << int(init);
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Isas, BrgemmKernel, ::testing::Values("avx512", "avx2"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace svertka::test
