@@ -38,7 +38,7 @@ class Im2colGemm final : public Algorithm {
     if (bias) std::copy(bias, bias + p.out_channels, bias_.begin());
     plan_tasks();
     if (nhwc_) {
-      zeros_.assign(std::max(pr_.in_per_group(), blocking_.kc), 0.0f);
+      zeros_.assign(kInterleave, 0.0f);
     } else {
       plan_segments();
     }
@@ -255,8 +255,8 @@ class Im2colGemm final : public Algorithm {
         const int64_t c_end = std::min(cg, q_end - tap * cg);
         if (chunked) {
           const int64_t k = tap * cg + c_begin - q0;
-          table_.copy_chunks(inside ? px + c_begin : zeros_.data(), (c_end - c_begin) / U,
-                             base + k / U * mr * U, mr * U);
+          table_.copy_chunks(inside ? px + c_begin : zeros_.data(), inside ? U : 0,
+                             (c_end - c_begin) / U, base + k / U * mr * U, mr * U);
           continue;
         }
         if (!inside) continue;
@@ -271,7 +271,7 @@ class Im2colGemm final : public Algorithm {
     }
     if (chunked) {  // the rows that pad the last micro-panel
       for (int64_t i = np; i < round_up(np, mr); ++i) {
-        table_.copy_chunks(zeros_.data(), kq / U, ws + i / mr * kq * mr + i % mr * U, mr * U);
+        table_.copy_chunks(zeros_.data(), 0, kq / U, ws + i / mr * kq * mr + i % mr * U, mr * U);
       }
     }
   }

@@ -8,8 +8,8 @@
 //    rows ROW floats apart, ROW a compile-time multiple of U. Packed GEMM panels are
 //    [kc/U][MR][U]: ROW = U, a_block = MR·U; for packing the input this way is a straight copy
 //    of U contiguous channels per pixel, and the kernel reads A with constant offsets. Direct
-//    convolution reads the channel-blocked input [C/U][H][W][U] in place: output pixel i of the
-//    tile is input column i·stride, so ROW = U·stride and a_block = H·W·U.
+//    convolution reads the channel-blocked input [H][C/U][W][U] in place: output pixel i of the
+//    tile is input column i·stride, so ROW = U·stride and a_block = W·U.
 //  - B_t: [kc][NR] panel, 64-byte aligned (packed weights).
 //  - kc is a multiple of U. Packing pads kc, MR and NR with zeros: the kernel never sees a
 //    ragged edge and always computes the full MR x NR tile.
@@ -46,11 +46,13 @@ struct KernelTable {
   int vector_floats;  // floats per vector register
   std::span<const Brgemm> gemm;
   std::span<const Brgemm> direct;
-  // Packing microkernels: to[i] = from[i] for i < n; to[i] = 0; and chunk j of kInterleave
-  // floats to to + j·to_stride (one pixel's channels into a k-interleaved A micro-panel).
+  // Packing microkernels: to[i] = from[i] for i < n; to[i] = 0; and chunks of kInterleave
+  // floats from from + j·from_stride to to + j·to_stride (one pixel's channels into a
+  // k-interleaved A micro-panel; from_stride 0 repeats one chunk, e.g. of zeros).
   void (*copy_floats)(const float* from, int64_t n, float* to);
   void (*zero_floats)(float* to, int64_t n);
-  void (*copy_chunks)(const float* from, int64_t chunks, float* to, int64_t to_stride);
+  void (*copy_chunks)(const float* from, int64_t from_stride, int64_t chunks, float* to,
+                      int64_t to_stride);
   // Runs `iterations` of independent FMA chains in registers; returns the FLOPs done. The
   // benchmark's measure of the machine's FMA peak for this ISA.
   double (*fma_peak)(int64_t iterations);

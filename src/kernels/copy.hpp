@@ -23,11 +23,11 @@ void zero_floats(float* to, int64_t n) {
   for (; i < n; ++i) to[i] = 0.0f;
 }
 
-// Chunk j (kInterleave floats) of `from` to to + j·to_stride: one pixel's channels into a
-// k-interleaved A micro-panel.
+// Chunk j (kInterleave floats) at from + j·from_stride to to + j·to_stride.
 template <class Arch>
-void copy_chunks(const float* from, int64_t chunks, float* to, int64_t to_stride) {
-  for (int64_t j = 0; j < chunks; ++j, from += kInterleave, to += to_stride) {
+void copy_chunks(const float* from, int64_t from_stride, int64_t chunks, float* to,
+                 int64_t to_stride) {
+  for (int64_t j = 0; j < chunks; ++j, from += from_stride, to += to_stride) {
 #pragma GCC unroll 8
     for (int t = 0; t < kInterleave; ++t) to[t] = from[t];
   }

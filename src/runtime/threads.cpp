@@ -56,9 +56,11 @@ void parallel_for(int threads, int64_t n, const std::function<void(int64_t)>& bo
   });
 }
 
-float* thread_workspace(int64_t floats) {
-  thread_local std::unique_ptr<float, FreeDeleter> buffer;
-  thread_local int64_t capacity = 0;
+float* thread_workspace(int64_t floats, Workspace slot) {
+  thread_local std::unique_ptr<float, FreeDeleter> buffers[2];
+  thread_local int64_t capacities[2] = {0, 0};
+  auto& buffer = buffers[static_cast<int>(slot)];
+  int64_t& capacity = capacities[static_cast<int>(slot)];
   if (floats > capacity) {
     const int64_t bytes = (floats * int64_t{sizeof(float)} + 63) / 64 * 64;
     capacity = 0;

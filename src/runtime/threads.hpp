@@ -15,9 +15,13 @@ int configured_threads();
 // threads == 1, else in a task arena of that concurrency owned by the library.
 void parallel_for(int threads, int64_t n, const std::function<void(int64_t)>& body);
 
+// What a per-thread buffer is for: a task's scratch (packed panels), or an execution's data
+// shared by all its tasks (an input reordered once), owned by the thread that called execute.
+enum class Workspace { task, execution };
+
 // A 64-byte aligned buffer of at least `floats` floats owned by the calling thread, reused by
-// every algorithm (grown when too small, never shrunk). Valid until the next call on the
-// same thread, so a task must not yield while it uses it.
-float* thread_workspace(int64_t floats);
+// every algorithm (grown when too small, never shrunk). Valid until the next call for the same
+// slot on the same thread, so a task must not yield while it uses its task buffer.
+float* thread_workspace(int64_t floats, Workspace slot = Workspace::task);
 
 }  // namespace svertka

@@ -1,0 +1,101 @@
+// Direct convolution against the reference over shapes that hit every tail, forced with
+// SVERTKA_ALGO=direct under each ISA the CPU runs, on one and two threads.
+#include <gtest/gtest.h>
+
+#include "support/against_reference.hpp"
+#include "support/scoped_env.hpp"
+#include "support/shapes.hpp"
+
+namespace svertka::test {
+namespace {
+
+class DirectConv : public ::testing::TestWithParam<std::tuple<std::string, int>> {
+ protected:
+  void SetUp() override {
+    if (!cpu_runs(isa())) GTEST_SKIP() << "this CPU does not run " << isa();
+  }
+  std::string isa() const { return std::get<0>(GetParam()); }
+  ScopedEnv env() const {
+    return ScopedEnv{{"SVERTKA_ALGO", "direct"},
+                     {"SVERTKA_ISA", isa()},
+                     {"SVERTKA_NUM_THREADS", std::to_string(std::get<1>(GetParam()))}};
+  }
+};
+
+TEST_P(DirectConv, MatchesReferenceOnTailShapes) {
+  const ScopedEnv scoped = env();
+  std::mt19937 rng(1);
+  for (const ConvParams& p : tail_shapes(Op::conv2d)) {
+    if (p.stride_w > 2) continue;  // no row kernel: direct does not apply
+    std::string description;
+    EXPECT_TRUE(matches_reference(Op::conv2d, p, rng, &description));
+    EXPECT_NE(description.find("direct " + isa()), std::string::npos) << description;
+  }
+}
+
+// Windows that leave the image on every side: padding as large as the filter, dilation
+// larger than the input, stride 2 with odd widths.
+TEST_P(DirectConv, MatchesReferenceOnBorderHeavyShapes) {
+  const ScopedEnv scoped = env();
+  std::mt19937 rng(4);
+  struct B {
+    int64_t h, w, k, s, d, pad;
+  };
+  for (const B& b : {B{5, 20, 3, 1, 1, 3}, B{9, 31, 5, 2, 1, 5}, B{3, 17, 3, 1, 9, 9},
+                     B{16, 16, 3, 2, 4, 4}, B{1, 40, 1, 2, 1, 0}, B{7, 15, 7, 1, 1, 0},
+                     B{4, 30, 2, 2, 3, 1}}) {
+    for (Layout layout : {Layout::nchw, Layout::nhwc}) {
+      ConvParams p;
+      p.batch = 2;
+      p.in_channels = 11;
+      p.out_channels = 37;
+      p.in_height = b.h;
+      p.in_width = b.w;
+      p.kernel_h = p.kernel_w = b.k;
+      p.stride_h = p.stride_w = b.s;
+      p.dilation_h = p.dilation_w = b.d;
+      p.pad_top = p.pad_left = b.pad;
+      p.pad_bottom = p.pad_right = b.pad > 0 ? b.pad - 1 : 0;
+      p.layout = layout;
+      EXPECT_TRUE(matches_reference(Op::conv2d, p, rng));
+    }
+  }
+}
+
+TEST_P(DirectConv, MatchesReferenceOnARandomSweep) {
+  const ScopedEnv scoped = env();
+  std::mt19937 rng(2);
+  for (const ConvParams& p : random_shapes(Op::conv2d, 150, 23)) {
+    if (p.stride_w > 2 || p.kernel_h * p.kernel_w > 64) continue;
+    EXPECT_TRUE(matches_reference(Op::conv2d, p, rng));
+  }
+}
+
+// Rows wide enough for several interior tiles (the last one overlapping), many input channel
+// blocks and several output channel blocks.
+TEST_P(DirectConv, MatchesReferenceAcrossCacheBlocks) {
+  const ScopedEnv scoped = env();
+  std::mt19937 rng(3);
+  for (Layout layout : {Layout::nchw, Layout::nhwc}) {
+    ConvParams p;
+    p.in_channels = 70;
+    p.out_channels = 75;
+    p.in_height = 9;
+    p.in_width = 47;
+    p.kernel_h = p.kernel_w = 3;
+    p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1;
+    p.layout = layout;
+    EXPECT_TRUE(matches_reference(Op::conv2d, p, rng));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(IsasAndThreads, DirectConv,
+                         ::testing::Combine(::testing::Values("avx512", "avx2"),
+                                            ::testing::Values(1, 2)),
+                         [](const auto& info) {
+                           return std::get<0>(info.param) + "_threads" +
+                                  std::to_string(std::get<1>(info.param));
+                         });
+
+}  // namespace
+}  // namespace svertka::test
