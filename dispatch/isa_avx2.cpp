@@ -1,6 +1,7 @@
 // The AVX2 + FMA instantiations of src/kernels/ (compiled with -mavx2 -mfma).
 #include "kernel_tables.hpp"
 #include "kernels/copy.hpp"
+#include "kernels/depthwise.hpp"
 #include "kernels/brgemm.hpp"
 
 namespace svertka::avx2 {
@@ -27,6 +28,7 @@ const KernelTable table{"avx2",
                         8,
                         kGemm,
                         kDirect,
+                        {"dwconv_f32_4x16__avx2_fma", 4, 16, kernels::depthwise_row<Arch, 4, 2>},
                         kernels::copy_floats<Arch>,
                         kernels::zero_floats<Arch>,
                         kernels::copy_chunks<Arch>,

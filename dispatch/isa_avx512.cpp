@@ -1,6 +1,7 @@
 // The AVX-512 instantiations of src/kernels/ (compiled with -mavx512f -mavx2 -mfma).
 #include "kernel_tables.hpp"
 #include "kernels/copy.hpp"
+#include "kernels/depthwise.hpp"
 #include "kernels/brgemm.hpp"
 
 namespace svertka::avx512 {
@@ -28,6 +29,7 @@ const KernelTable table{"avx512",
                         16,
                         kGemm,
                         kDirect,
+                        {"dwconv_f32_6x32__avx512f", 6, 32, kernels::depthwise_row<Arch, 6, 2>},
                         kernels::copy_floats<Arch>,
                         kernels::zero_floats<Arch>,
                         kernels::copy_chunks<Arch>,

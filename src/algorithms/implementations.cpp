@@ -1,6 +1,7 @@
 // The ordered list of implementations: the first that applies wins unless SVERTKA_ALGO forces
 // one. New algorithms go in front of the reference.
 #include "../algorithm.hpp"
+#include "depthwise.hpp"
 #include "direct_conv.hpp"
 #include "im2col_gemm.hpp"
 #include "reference_algorithm.hpp"
@@ -8,7 +9,8 @@
 namespace svertka {
 
 std::span<const Implementation> implementations() {
-  static const Implementation list[] = {direct_implementation, im2col_gemm_implementation,
+  static const Implementation list[] = {depthwise_implementation, direct_implementation,
+                                        im2col_gemm_implementation,
                                         reference_implementation};
   return list;
 }

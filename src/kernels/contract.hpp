@@ -38,6 +38,29 @@ struct Brgemm {
   BrgemmFn run;
 };
 
+// Depthwise microkernel: one output row of one block of `width` channels (groups = channels,
+// one output channel per input channel), NHWC, vectorised over channels:
+//   out[ox·out_pixel_stride + c] = bias[c] + Σ in_rows[r][ix·in_pixel_stride + c]·weights[(r·S + s)·width + c]
+// over the filter rows r whose input row is inside the image (in_rows[r] != nullptr) and the
+// columns s with ix = ox·stride_w - pad_left + s·dilation_w inside [0, in_width). Pixels in
+// [interior_begin, interior_end) have every column inside and go MR at a time. weights are
+// 64-byte aligned; every pointer is offset to the block's first channel.
+struct DepthwiseRow {
+  const float* const* in_rows;
+  const float* weights;
+  const float* bias;
+  float* out;
+  int64_t ox_begin, ox_end, interior_begin, interior_end;
+  int64_t in_pixel_stride, out_pixel_stride, in_width;
+  int64_t kernel_h, kernel_w, stride_w, dilation_w, pad_left;
+};
+
+struct Depthwise {
+  const char* name;  // dwconv_f32_6x32__avx512f
+  int mr, width;     // pixels per interior tile, channels per block
+  void (*run)(const DepthwiseRow& row);
+};
+
 // Everything one ISA provides. gemm[0] is the default register block for packed panels
 // (row = U); the others are variants the autotuner may pick. direct holds the kernels for
 // strided rows (row = U·stride) and the one-row kernels of the border path.
@@ -46,6 +69,7 @@ struct KernelTable {
   int vector_floats;  // floats per vector register
   std::span<const Brgemm> gemm;
   std::span<const Brgemm> direct;
+  Depthwise depthwise;
   // Packing microkernels: to[i] = from[i] for i < n; to[i] = 0; and chunks of kInterleave
   // floats from from + j·from_stride to to + j·to_stride (one pixel's channels into a
   // k-interleaved A micro-panel; from_stride 0 repeats one chunk, e.g. of zeros).

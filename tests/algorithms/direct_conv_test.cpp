@@ -2,28 +2,16 @@
 // SVERTKA_ALGO=direct under each ISA the CPU runs, on one and two threads.
 #include <gtest/gtest.h>
 
-#include "support/against_reference.hpp"
-#include "support/scoped_env.hpp"
+#include "support/forced_algorithm.hpp"
 #include "support/shapes.hpp"
 
 namespace svertka::test {
 namespace {
 
-class DirectConv : public ::testing::TestWithParam<std::tuple<std::string, int>> {
- protected:
-  void SetUp() override {
-    if (!cpu_runs(isa())) GTEST_SKIP() << "this CPU does not run " << isa();
-  }
-  std::string isa() const { return std::get<0>(GetParam()); }
-  ScopedEnv env() const {
-    return ScopedEnv{{"SVERTKA_ALGO", "direct"},
-                     {"SVERTKA_ISA", isa()},
-                     {"SVERTKA_NUM_THREADS", std::to_string(std::get<1>(GetParam()))}};
-  }
-};
+class DirectConv : public ForcedAlgorithm {};
 
 TEST_P(DirectConv, MatchesReferenceOnTailShapes) {
-  const ScopedEnv scoped = env();
+  const ScopedEnv scoped = force("direct");
   std::mt19937 rng(1);
   for (const ConvParams& p : tail_shapes(Op::conv2d)) {
     if (p.stride_w > 2) continue;  // no row kernel: direct does not apply
@@ -36,7 +24,7 @@ TEST_P(DirectConv, MatchesReferenceOnTailShapes) {
 // Windows that leave the image on every side: padding as large as the filter, dilation
 // larger than the input, stride 2 with odd widths.
 TEST_P(DirectConv, MatchesReferenceOnBorderHeavyShapes) {
-  const ScopedEnv scoped = env();
+  const ScopedEnv scoped = force("direct");
   std::mt19937 rng(4);
   struct B {
     int64_t h, w, k, s, d, pad;
@@ -63,7 +51,7 @@ TEST_P(DirectConv, MatchesReferenceOnBorderHeavyShapes) {
 }
 
 TEST_P(DirectConv, MatchesReferenceOnARandomSweep) {
-  const ScopedEnv scoped = env();
+  const ScopedEnv scoped = force("direct");
   std::mt19937 rng(2);
   for (const ConvParams& p : random_shapes(Op::conv2d, 150, 23)) {
     if (p.stride_w > 2 || p.kernel_h * p.kernel_w > 64) continue;
@@ -74,7 +62,7 @@ TEST_P(DirectConv, MatchesReferenceOnARandomSweep) {
 // Rows wide enough for several interior tiles (the last one overlapping), many input channel
 // blocks and several output channel blocks.
 TEST_P(DirectConv, MatchesReferenceAcrossCacheBlocks) {
-  const ScopedEnv scoped = env();
+  const ScopedEnv scoped = force("direct");
   std::mt19937 rng(3);
   for (Layout layout : {Layout::nchw, Layout::nhwc}) {
     ConvParams p;
@@ -89,13 +77,7 @@ TEST_P(DirectConv, MatchesReferenceAcrossCacheBlocks) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(IsasAndThreads, DirectConv,
-                         ::testing::Combine(::testing::Values("avx512", "avx2"),
-                                            ::testing::Values(1, 2)),
-                         [](const auto& info) {
-                           return std::get<0>(info.param) + "_threads" +
-                                  std::to_string(std::get<1>(info.param));
-                         });
+SVERTKA_INSTANTIATE_FOR_ISAS_AND_THREADS(DirectConv);
 
 }  // namespace
 }  // namespace svertka::test

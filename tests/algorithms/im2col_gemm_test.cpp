@@ -2,28 +2,16 @@
 // SVERTKA_ALGO=im2col_gemm under each ISA the CPU runs, on one and two threads.
 #include <gtest/gtest.h>
 
-#include "support/against_reference.hpp"
-#include "support/scoped_env.hpp"
+#include "support/forced_algorithm.hpp"
 #include "support/shapes.hpp"
 
 namespace svertka::test {
 namespace {
 
-class Im2colGemm : public ::testing::TestWithParam<std::tuple<std::string, int>> {
- protected:
-  void SetUp() override {
-    if (!cpu_runs(isa())) GTEST_SKIP() << "this CPU does not run " << isa();
-  }
-  std::string isa() const { return std::get<0>(GetParam()); }
-  ScopedEnv env() const {
-    return ScopedEnv{{"SVERTKA_ALGO", "im2col_gemm"},
-                     {"SVERTKA_ISA", isa()},
-                     {"SVERTKA_NUM_THREADS", std::to_string(std::get<1>(GetParam()))}};
-  }
-};
+class Im2colGemm : public ForcedAlgorithm {};
 
 TEST_P(Im2colGemm, MatchesReferenceOnTailShapes) {
-  const ScopedEnv scoped = env();
+  const ScopedEnv scoped = force("im2col_gemm");
   std::mt19937 rng(1);
   for (const ConvParams& p : tail_shapes(Op::conv2d)) {
     std::string description;
@@ -33,7 +21,7 @@ TEST_P(Im2colGemm, MatchesReferenceOnTailShapes) {
 }
 
 TEST_P(Im2colGemm, MatchesReferenceOnARandomSweep) {
-  const ScopedEnv scoped = env();
+  const ScopedEnv scoped = force("im2col_gemm");
   std::mt19937 rng(2);
   for (const ConvParams& p : random_shapes(Op::conv2d, 150, 23)) {
     EXPECT_TRUE(matches_reference(Op::conv2d, p, rng));
@@ -43,7 +31,7 @@ TEST_P(Im2colGemm, MatchesReferenceOnARandomSweep) {
 // Shapes big enough for several cache blocks of every loop: reduction over kc, pixels over
 // the pixel block, output channels over the channel split.
 TEST_P(Im2colGemm, MatchesReferenceAcrossCacheBlocks) {
-  const ScopedEnv scoped = env();
+  const ScopedEnv scoped = force("im2col_gemm");
   std::mt19937 rng(3);
   for (Layout layout : {Layout::nchw, Layout::nhwc}) {
     ConvParams p;
@@ -58,13 +46,7 @@ TEST_P(Im2colGemm, MatchesReferenceAcrossCacheBlocks) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(IsasAndThreads, Im2colGemm,
-                         ::testing::Combine(::testing::Values("avx512", "avx2"),
-                                            ::testing::Values(1, 2)),
-                         [](const auto& info) {
-                           return std::get<0>(info.param) + "_threads" +
-                                  std::to_string(std::get<1>(info.param));
-                         });
+SVERTKA_INSTANTIATE_FOR_ISAS_AND_THREADS(Im2colGemm);
 
 TEST(IsaSelection, Avx2CapRunsAvx2KernelsOnAnAvx512Machine) {
   if (!cpu_runs("avx2")) GTEST_SKIP() << "no AVX2";

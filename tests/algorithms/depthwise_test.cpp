@@ -1,0 +1,81 @@
+// The depthwise kernel against the reference: channel counts around the vector block, channel
+// multipliers, every filter size, stride and dilation, border-heavy windows, both layouts.
+#include <gtest/gtest.h>
+
+#include "support/forced_algorithm.hpp"
+#include "support/shapes.hpp"
+
+namespace svertka::test {
+namespace {
+
+class Depthwise : public ForcedAlgorithm {};
+
+TEST_P(Depthwise, MatchesReferenceOverASweep) {
+  const ScopedEnv scoped = force("depthwise");
+  std::mt19937 rng(1);
+  struct S {
+    int64_t c, m, h, w, k, s, d, pt, pb, pl, pr;
+  };
+  const S list[] = {
+      {1, 1, 5, 5, 3, 1, 1, 1, 1, 1, 1},     {5, 1, 7, 9, 3, 1, 1, 1, 1, 1, 1},
+      {17, 1, 8, 13, 3, 2, 1, 1, 0, 1, 0},   {32, 1, 9, 20, 3, 1, 1, 1, 1, 1, 1},
+      {33, 1, 6, 17, 5, 1, 1, 2, 2, 2, 2},   {64, 1, 15, 15, 3, 2, 1, 1, 1, 1, 1},
+      {16, 2, 7, 11, 3, 1, 1, 1, 1, 1, 1},   {7, 3, 6, 8, 3, 1, 1, 0, 2, 1, 0},
+      {40, 1, 10, 31, 7, 1, 1, 3, 3, 3, 3},  {24, 1, 12, 12, 1, 1, 1, 0, 0, 0, 0},
+      {48, 1, 9, 30, 3, 1, 2, 2, 2, 2, 2},   {8, 1, 3, 19, 3, 1, 5, 5, 5, 5, 5},
+      {20, 1, 11, 22, 2, 2, 1, 0, 1, 0, 1},  {32, 1, 5, 40, 3, 3, 1, 1, 1, 1, 1},
+      {13, 2, 4, 4, 4, 1, 1, 3, 3, 3, 3},    {96, 1, 14, 14, 3, 1, 1, 1, 1, 1, 1},
+  };
+  for (const S& s : list) {
+    for (Layout layout : {Layout::nchw, Layout::nhwc}) {
+      ConvParams p;
+      p.batch = 2;
+      p.in_channels = p.groups = s.c;
+      p.out_channels = s.c * s.m;
+      p.in_height = s.h;
+      p.in_width = s.w;
+      p.kernel_h = p.kernel_w = s.k;
+      p.stride_h = p.stride_w = s.s;
+      p.dilation_h = p.dilation_w = s.d;
+      p.pad_top = s.pt;
+      p.pad_bottom = s.pb;
+      p.pad_left = s.pl;
+      p.pad_right = s.pr;
+      p.layout = layout;
+      std::string description;
+      EXPECT_TRUE(matches_reference(Op::conv2d, p, rng, &description));
+      EXPECT_NE(description.find("depthwise " + isa()), std::string::npos) << description;
+    }
+  }
+}
+
+TEST_P(Depthwise, MatchesReferenceOnDepthwiseShapesOfTheRandomSweep) {
+  const ScopedEnv scoped = force("depthwise");
+  std::mt19937 rng(2);
+  int tested = 0;
+  for (const ConvParams& p : random_shapes(Op::conv2d, 400, 31)) {
+    if (p.groups != p.in_channels) continue;
+    EXPECT_TRUE(matches_reference(Op::conv2d, p, rng));
+    ++tested;
+  }
+  EXPECT_GT(tested, 20);
+}
+
+TEST_P(Depthwise, DoesNotApplyToOtherGroupings) {
+  const ScopedEnv scoped = force("depthwise");
+  ConvParams p;
+  p.in_channels = 8;
+  p.out_channels = 8;
+  p.groups = 4;
+  try {
+    Plan(Op::conv2d, p, std::vector<float>(8 * 2));
+    FAIL() << "forced depthwise on groups != in_channels";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("groups != in_channels"), std::string::npos) << e.what();
+  }
+}
+
+SVERTKA_INSTANTIATE_FOR_ISAS_AND_THREADS(Depthwise);
+
+}  // namespace
+}  // namespace svertka::test
