@@ -5,9 +5,13 @@
 
 #include "../runtime/aligned_buffer.hpp"
 #include "../runtime/threads.hpp"
+#include "../runtime/topology.hpp"
 
 namespace svertka {
 namespace {
+
+constexpr int64_t kMaxRows = 64;               // filter rows (the row pointers live on the stack)
+constexpr int64_t kBandBytes = 256 * 1024;     // the gathered input of one band stays in L2
 
 int64_t ceil_div(int64_t a, int64_t b) { return a >= 0 ? (a + b - 1) / b : -(-a / b); }
 int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -ceil_div(-a, b); }
@@ -20,10 +24,9 @@ class DepthwiseConv final : public Algorithm {
     const int64_t width = kernel_.width;
     multiplier_ = pr.out_per_group();
     kp_ = ceil_div(p.out_channels, width) * width;
-    const bool whole_blocks = kp_ == p.out_channels;
-    input_in_place_ = p.layout == Layout::nhwc && multiplier_ == 1 && whole_blocks;
-    output_in_place_ = p.layout == Layout::nhwc && whole_blocks;
     taps_ = p.kernel_h * p.kernel_w;
+    out_in_place_ = p.layout == Layout::nhwc && kp_ == p.out_channels;
+    in_place_ = out_in_place_ && multiplier_ == 1;
     // [Kp/width][R·S][width], zero-padded channels.
     weights_ = AlignedBuffer(kp_ * taps_);
     for (int64_t k = 0; k < p.out_channels; ++k)
@@ -36,26 +39,30 @@ class DepthwiseConv final : public Algorithm {
     interior_end_ = std::clamp(
         floor_div(p.in_width - 1 + p.pad_left - (p.kernel_w - 1) * p.dilation_w, p.stride_w) + 1,
         interior_begin_, pr.out_w);
-    const int64_t rows = p.batch * pr.out_h;
+    // Bands of output rows: small enough for the gathered rows to stay in L2, many enough
+    // for every thread.
+    const int64_t row_bytes = p.in_width * kp_ * int64_t{sizeof(float)};  // gathered
+    const int64_t fit = in_place_ ? pr.out_h
+                                  : std::max<int64_t>(1, (kBandBytes / row_bytes - p.kernel_h) / p.stride_h);
     const int64_t want = threads_ > 1 ? 8 * int64_t{threads_} : 1;
-    rows_per_task_ = std::clamp(ceil_div(rows, want), int64_t{1}, pr.out_h);
+    rows_per_task_ = std::clamp(ceil_div(p.batch * pr.out_h, want), int64_t{1}, std::min(fit, pr.out_h));
     row_blocks_ = ceil_div(pr.out_h, rows_per_task_);
+    // Strips of whole tiles, as wide as lets kernel_h input rows of the strip stay in L1; the
+    // last takes the rest.
+    const int64_t mr = kernel_.mr;
+    const int64_t pixel_bytes = p.kernel_h * kp_ * p.stride_w * int64_t{sizeof(float)};
+    const int64_t step = std::max<int64_t>(1, topology().l1d_bytes / 2 / pixel_bytes / mr) * mr;
+    int64_t begin = 0;
+    for (int64_t cut = step; cut + mr <= pr.out_w; cut += step) {
+      strips_.emplace_back(begin, cut);
+      begin = cut;
+    }
+    strips_.emplace_back(begin, pr.out_w);
   }
 
   void execute(const float* src, float* dst) const override {
-    const ConvParams& p = pr_.p;
-    const int64_t in_size = input_in_place_ ? 0 : p.batch * p.in_height * p.in_width * kp_;
-    const int64_t out_size = output_in_place_ ? 0 : p.batch * pr_.out_h * pr_.out_w * kp_;
-    float* buffer = thread_workspace(in_size + out_size, Workspace::execution);
-    const float* in = input_in_place_ ? src : buffer;
-    float* out = output_in_place_ ? dst : buffer + in_size;
-    if (!input_in_place_) {
-      parallel_for(threads_, p.batch * p.in_height, [&](int64_t row) { expand_row(src, row, buffer); });
-    }
-    parallel_for(threads_, p.batch * row_blocks_, [&](int64_t task) { run_task(task, in, out); });
-    if (!output_in_place_) {
-      parallel_for(threads_, p.batch * pr_.out_h, [&](int64_t row) { store_row(out, row, dst); });
-    }
+    parallel_for(threads_, pr_.p.batch * row_blocks_,
+                 [&](int64_t task) { run_task(task, src, dst); });
   }
 
   std::string describe() const override {
@@ -64,61 +71,76 @@ class DepthwiseConv final : public Algorithm {
   }
 
  private:
-  // Input row (n, iy) into the NHWC buffer: channel k of a pixel holds input channel k/m.
-  void expand_row(const float* src, int64_t row, float* buffer) const {
+  // Input rows [iy0, iy1) of image n into band [rows][W][Kp], NHWC with padded channels:
+  // channel k holds input channel k/m, zero past the last channel.
+  void gather(const float* src, int64_t n, int64_t iy0, int64_t iy1, float* band) const {
     const ConvParams& p = pr_.p;
-    const int64_t n = row / p.in_height, iy = row % p.in_height;
-    float* to = buffer + row * p.in_width * kp_;
-    for (int64_t ix = 0; ix < p.in_width; ++ix, to += kp_) {
-      for (int64_t k = 0; k < p.out_channels; ++k) {
+    const int64_t w = p.in_width, plane = p.in_height * w;
+    for (int64_t iy = iy0; iy < iy1; ++iy) {
+      float* row = band + (iy - iy0) * w * kp_;
+      for (int64_t k = 0; k < kp_; ++k) {
         const int64_t c = k / multiplier_;
-        to[k] = p.layout == Layout::nhwc
-                    ? src[((n * p.in_height + iy) * p.in_width + ix) * p.in_channels + c]
-                    : src[((n * p.in_channels + c) * p.in_height + iy) * p.in_width + ix];
-      }
-      std::fill(to + p.out_channels, to + kp_, 0.0f);
-    }
-  }
-
-  // Output row (n, oy) from the NHWC buffer into dst.
-  void store_row(const float* out, int64_t row, float* dst) const {
-    const ConvParams& p = pr_.p;
-    const int64_t n = row / pr_.out_h, oy = row % pr_.out_h;
-    const float* from = out + row * pr_.out_w * kp_;
-    for (int64_t ox = 0; ox < pr_.out_w; ++ox, from += kp_) {
-      if (p.layout == Layout::nhwc) {
-        std::copy_n(from, p.out_channels, dst + (row * pr_.out_w + ox) * p.out_channels);
-      } else {
-        const int64_t plane = pr_.out_h * pr_.out_w;
-        for (int64_t k = 0; k < p.out_channels; ++k) {
-          dst[(n * p.out_channels + k) * plane + oy * pr_.out_w + ox] = from[k];
+        float* to = row + k;
+        if (k >= p.out_channels) {
+          for (int64_t ix = 0; ix < w; ++ix) to[ix * kp_] = 0.0f;
+        } else if (p.layout == Layout::nhwc) {
+          const float* from = src + (n * plane + iy * w) * p.in_channels + c;
+          for (int64_t ix = 0; ix < w; ++ix) to[ix * kp_] = from[ix * p.in_channels];
+        } else {
+          const float* from = src + (n * p.in_channels + c) * plane + iy * w;
+          for (int64_t ix = 0; ix < w; ++ix) to[ix * kp_] = from[ix];
         }
       }
     }
   }
 
-  void run_task(int64_t task, const float* in, float* out) const {
+  void run_task(int64_t task, const float* src, float* dst) const {
     const ConvParams& p = pr_.p;
     const int64_t n = task / row_blocks_, rb = task % row_blocks_;
-    const int64_t in_stride = input_in_place_ ? p.in_channels : kp_;
-    const int64_t out_stride = output_in_place_ ? p.out_channels : kp_;
-    const float* rows[64];
-    DepthwiseRow d{rows, nullptr, nullptr, nullptr, 0, pr_.out_w, interior_begin_, interior_end_,
-                   in_stride, out_stride, p.in_width, p.kernel_h, p.kernel_w, p.stride_w,
-                   p.dilation_w, p.pad_left};
-    const int64_t oy1 = std::min(pr_.out_h, (rb + 1) * rows_per_task_);
-    for (int64_t oy = rb * rows_per_task_; oy < oy1; ++oy) {
-      for (int64_t k0 = 0; k0 < kp_; k0 += kernel_.width) {
+    const int64_t oy0 = rb * rows_per_task_, oy1 = std::min(pr_.out_h, oy0 + rows_per_task_);
+    const int64_t iy0 = std::clamp<int64_t>(oy0 * p.stride_h - p.pad_top, 0, p.in_height);
+    const int64_t iy1 = std::clamp<int64_t>(
+        (oy1 - 1) * p.stride_h - p.pad_top + (p.kernel_h - 1) * p.dilation_h + 1, iy0,
+        p.in_height);
+    const int64_t band_floats = in_place_ ? 0 : (iy1 - iy0) * p.in_width * kp_;
+    const int64_t out_floats = out_in_place_ ? 0 : pr_.out_w * kp_;
+    float* band = thread_workspace(band_floats + out_floats);
+    float* row_out = band + band_floats;  // one output row, when not stored in place
+    if (!in_place_) gather(src, n, iy0, iy1, band);
+    const int64_t in_stride = in_place_ ? p.in_channels : kp_;
+    const float* rows[kMaxRows];
+    DepthwiseRow d{rows, weights_.data(), bias_.data(), nullptr, kp_ / kernel_.width,
+                   kernel_.width, 0,
+                   pr_.out_w, interior_begin_, interior_end_, in_stride,
+                   out_in_place_ ? p.out_channels : kp_, p.in_width, p.kernel_h, p.kernel_w,
+                   p.stride_w, p.dilation_w, p.pad_left};
+    // Strips of output columns, each slid down the band: the input of a strip (its columns of
+    // kernel_h rows, all channels) stays in L1 even with NHWC's power-of-two pixel stride, and
+    // each new output row brings one new input row from L2.
+    for (const auto& [ox0, ox1] : strips_) {
+      d.ox_begin = ox0;
+      d.ox_end = ox1;
+      for (int64_t oy = oy0; oy < oy1; ++oy) {
         for (int64_t r = 0; r < p.kernel_h; ++r) {
           const int64_t iy = oy * p.stride_h - p.pad_top + r * p.dilation_h;
-          rows[r] = iy < 0 || iy >= p.in_height
-                        ? nullptr
-                        : in + (n * p.in_height + iy) * p.in_width * in_stride + k0;
+          rows[r] = iy < 0 || iy >= p.in_height ? nullptr
+                    : in_place_ ? src + ((n * p.in_height + iy) * p.in_width) * in_stride
+                                : band + (iy - iy0) * p.in_width * in_stride;
         }
-        d.weights = weights_.data() + k0 * taps_;
-        d.bias = bias_.data() + k0;
-        d.out = out + (n * pr_.out_h + oy) * pr_.out_w * out_stride + k0;
+        float* out_row = dst + ((n * pr_.out_h + oy) * pr_.out_w) * p.out_channels;
+        d.out = out_in_place_ ? out_row : row_out;
         kernel_.run(d);
+        if (out_in_place_) continue;
+        for (int64_t ox = ox0; ox < ox1; ++ox) {
+          const float* from = row_out + ox * kp_;
+          if (p.layout == Layout::nhwc) {
+            table_.copy_floats(from, p.out_channels, out_row + ox * p.out_channels);
+          } else {
+            const int64_t plane = pr_.out_h * pr_.out_w;
+            float* to = dst + n * p.out_channels * plane + oy * pr_.out_w + ox;
+            for (int64_t k = 0; k < p.out_channels; ++k) to[k * plane] = from[k];
+          }
+        }
       }
     }
   }
@@ -128,8 +150,9 @@ class DepthwiseConv final : public Algorithm {
   int threads_;
   const Depthwise& kernel_;
   int64_t multiplier_ = 1, kp_ = 0, taps_ = 0;
-  bool input_in_place_ = false, output_in_place_ = false;
+  bool in_place_ = false, out_in_place_ = false;  // NHWC read or written where it is
   int64_t interior_begin_ = 0, interior_end_ = 0, rows_per_task_ = 1, row_blocks_ = 1;
+  std::vector<std::pair<int64_t, int64_t>> strips_;  // output column ranges
   AlignedBuffer weights_;
   std::vector<float> bias_;
 };
@@ -142,7 +165,7 @@ constinit const Implementation depthwise_implementation{
       if (!ctx.kernels) return "needs AVX2 or AVX-512 (SVERTKA_ISA=reference)";
       if (pr.op != Op::conv2d) return "conv2d only";
       if (pr.p.groups != pr.p.in_channels) return "groups != in_channels";
-      if (pr.p.kernel_h > 64) return "kernel_h > 64";
+      if (pr.p.kernel_h > kMaxRows) return "kernel_h > 64";
       return {};
     },
     [](const Problem& pr, const Context& ctx, const float* w,

@@ -1,8 +1,7 @@
 // Depthwise convolution (groups = in_channels, any channel multiplier m): the depthwise
-// microkernel, vectorised over channels, on NHWC rows. The input is read in place when it is
-// NHWC with m = 1 and whole channel blocks; otherwise it is first copied into an NHWC buffer
-// with each channel repeated m times and the channels padded to whole blocks (so every output
-// channel k reads input channel k), and the output goes through an NHWC buffer too.
+// microkernel, vectorised over channels, on NHWC rows. NHWC input with m = 1 and whole channel
+// blocks is read in place; otherwise a task gathers the input rows of its band of output rows
+// into NHWC with channels padded to whole blocks, channel k holding input channel k/m.
 #pragma once
 
 #include "../algorithm.hpp"

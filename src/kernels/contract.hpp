@@ -38,18 +38,20 @@ struct Brgemm {
   BrgemmFn run;
 };
 
-// Depthwise microkernel: one output row of one block of `width` channels (groups = channels,
-// one output channel per input channel), NHWC, vectorised over channels:
-//   out[ox·out_pixel_stride + c] = bias[c] + Σ in_rows[r][ix·in_pixel_stride + c]·weights[(r·S + s)·width + c]
+// Depthwise microkernel: one output row, `blocks` blocks of `width` channels (groups =
+// channels, one output channel per input channel), NHWC, vectorised over channels:
+//   out[ox·out_pixel_stride + c] = bias[c] + Σ in_rows[r][ix·in_pixel_stride + c]·weights[.]
 // over the filter rows r whose input row is inside the image (in_rows[r] != nullptr) and the
-// columns s with ix = ox·stride_w - pad_left + s·dilation_w inside [0, in_width). Pixels in
-// [interior_begin, interior_end) have every column inside and go MR at a time. weights are
-// 64-byte aligned; every pointer is offset to the block's first channel.
+// columns s with ix = ox·stride_w - pad_left + s·dilation_w inside [0, in_width). weights are
+// [blocks][R·S][width], 64-byte aligned. Pixels go MR at a time where they can (pixels in
+// [interior_begin, interior_end) have every column inside), through all blocks before the
+// next MR.
 struct DepthwiseRow {
   const float* const* in_rows;
   const float* weights;
   const float* bias;
   float* out;
+  int64_t blocks, width;
   int64_t ox_begin, ox_end, interior_begin, interior_end;
   int64_t in_pixel_stride, out_pixel_stride, in_width;
   int64_t kernel_h, kernel_w, stride_w, dilation_w, pad_left;
@@ -77,6 +79,9 @@ struct KernelTable {
   void (*zero_floats)(float* to, int64_t n);
   void (*copy_chunks)(const float* from, int64_t from_stride, int64_t chunks, float* to,
                       int64_t to_stride);
+  // rows rows of len floats: to + i·to_stride <- from + i·from_stride.
+  void (*copy_rows)(const float* from, int64_t from_stride, int64_t rows, int64_t len, float* to,
+                    int64_t to_stride);
   // Runs `iterations` of independent FMA chains in registers; returns the FLOPs done. The
   // benchmark's measure of the machine's FMA peak for this ISA.
   double (*fma_peak)(int64_t iterations);

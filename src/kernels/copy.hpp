@@ -33,4 +33,10 @@ void copy_chunks(const float* from, int64_t from_stride, int64_t chunks, float* 
   }
 }
 
+template <class Arch>
+void copy_rows(const float* from, int64_t from_stride, int64_t rows, int64_t len, float* to,
+               int64_t to_stride) {
+  for (int64_t i = 0; i < rows; ++i) copy_floats<Arch>(from + i * from_stride, len, to + i * to_stride);
+}
+
 }  // namespace svertka::kernels

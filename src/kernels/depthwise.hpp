@@ -7,68 +7,152 @@
 
 namespace svertka::kernels {
 
-// One output row of one channel block, vectorised over channels: MR pixels x CV vectors of
-// accumulators per interior tile (every filter column inside the image), one pixel at a time
-// with only its valid filter columns elsewhere.
+// Tiles of a filter KW wide with stride SW and no dilation: the MR·SW + KW - SW input vectors
+// of a tile row are loaded once and each feeds every tap that reads it, one vector of channels
+// at a time (the loads, not the FMAs, bound a depthwise kernel). Input columns outside the
+// image are zero vectors, never loaded, so border pixels take the same path.
+template <class Arch, int MR, int CV, int KW, int SW>
+void depthwise_tiles(const DepthwiseRow& d, int64_t ox, int64_t last) {
+  using V = xsimd::batch<float, Arch>;
+  constexpr int L = V::size, CW = CV * L, SPAN = (MR - 1) * SW + KW;
+  // Locals, not d's fields: the stores below could alias d as far as the compiler knows.
+  const float* const* in_rows = d.in_rows;
+  const float* const weights = d.weights;
+  const float* const bias = d.bias;
+  float* const out = d.out;
+  const int64_t vectors = d.blocks * CV, kernel_h = d.kernel_h, taps = kernel_h * KW;
+  const int64_t in_stride = d.in_pixel_stride, out_stride = d.out_pixel_stride;
+  const int64_t pad_left = d.pad_left, in_width = d.in_width;
+  for (;; ox += MR) {
+    ox = ox < last ? ox : last;
+    const int64_t ix0 = ox * SW - pad_left;
+    for (int64_t c = 0; c < vectors; ++c) {
+      V acc[MR];
+      const V b = V::load_unaligned(bias + c * L);
+#pragma GCC unroll 16
+      for (int i = 0; i < MR; ++i) acc[i] = b;
+      // Weights are [blocks][taps][CW]: vector c is part v of block c / CV.
+      const float* w_c = weights + (c / CV * taps * CW + c % CV * L);
+      for (int64_t r = 0; r < kernel_h; ++r) {
+        if (!in_rows[r]) continue;
+        const float* row = in_rows[r] + c * L;
+        V x[SPAN], w[KW];
+#pragma GCC unroll 32
+        for (int j = 0; j < SPAN; ++j) {
+          const int64_t ix = ix0 + j;
+          x[j] = ix >= 0 && ix < in_width ? V::load_unaligned(row + ix * in_stride) : V(0.0f);
+        }
+#pragma GCC unroll 8
+        for (int s = 0; s < KW; ++s) w[s] = V::load_aligned(w_c + (r * KW + s) * CW);
+#pragma GCC unroll 16
+        for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+          for (int s = 0; s < KW; ++s) acc[i] = xsimd::fma(x[i * SW + s], w[s], acc[i]);
+      }
+      float* o = out + ox * out_stride + c * L;
+#pragma GCC unroll 16
+      for (int i = 0; i < MR; ++i) acc[i].store_unaligned(o + i * out_stride);
+    }
+    if (ox == last) return;
+  }
+}
+
+// One output row, vectorised over channels: MR pixels x CV vectors of accumulators per
+// interior tile (every filter column inside the image), one pixel at a time with only its
+// valid filter columns elsewhere; each tile or pixel goes through every channel block.
 template <class Arch, int MR, int CV>
 void depthwise_row(const DepthwiseRow& d) {
   using V = xsimd::batch<float, Arch>;
   constexpr int L = V::size, CW = CV * L;
-  V bias[CV];
-  for (int v = 0; v < CV; ++v) bias[v] = V::load_unaligned(d.bias + v * L);
-  const int64_t in_step = d.stride_w * d.in_pixel_stride, tap_step = d.dilation_w * d.in_pixel_stride;
+  const int64_t in_step = d.stride_w * d.in_pixel_stride;
+  const int64_t tap_step = d.dilation_w * d.in_pixel_stride;
+  const int64_t taps = d.kernel_h * d.kernel_w;
+  // A border pixel: PB blocks at a time, so that 2·PB accumulator chains hide the FMA latency.
+  constexpr int PB = 4;
   auto pixel = [&](int64_t ox) {
-    V acc[CV];
-    for (int v = 0; v < CV; ++v) acc[v] = bias[v];
     const int64_t ix0 = ox * d.stride_w - d.pad_left;
-    for (int64_t r = 0; r < d.kernel_h; ++r) {
-      if (!d.in_rows[r]) continue;
-      for (int64_t s = 0; s < d.kernel_w; ++s) {
-        const int64_t ix = ix0 + s * d.dilation_w;
-        if (ix < 0 || ix >= d.in_width) continue;
-        const float* in = d.in_rows[r] + ix * d.in_pixel_stride;
-        const float* w = d.weights + (r * d.kernel_w + s) * CW;
-        for (int v = 0; v < CV; ++v) {
-          acc[v] = xsimd::fma(V::load_unaligned(in + v * L), V::load_aligned(w + v * L), acc[v]);
+    for (int64_t kb0 = 0; kb0 < d.blocks; kb0 += PB) {
+      const int nb = d.blocks - kb0 < PB ? int(d.blocks - kb0) : PB;
+      V acc[PB][CV];
+      for (int b = 0; b < nb; ++b)
+        for (int v = 0; v < CV; ++v) acc[b][v] = V::load_unaligned(d.bias + (kb0 + b) * CW + v * L);
+      for (int64_t r = 0; r < d.kernel_h; ++r) {
+        if (!d.in_rows[r]) continue;
+        for (int64_t s = 0; s < d.kernel_w; ++s) {
+          const int64_t ix = ix0 + s * d.dilation_w;
+          if (ix < 0 || ix >= d.in_width) continue;
+          const float* in = d.in_rows[r] + ix * d.in_pixel_stride + kb0 * CW;
+          const float* w = d.weights + (kb0 * taps + r * d.kernel_w + s) * CW;
+          for (int b = 0; b < nb; ++b)
+            for (int v = 0; v < CV; ++v) {
+              acc[b][v] = xsimd::fma(V::load_unaligned(in + b * CW + v * L),
+                                     V::load_aligned(w + b * taps * CW + v * L), acc[b][v]);
+            }
         }
       }
+      for (int b = 0; b < nb; ++b)
+        for (int v = 0; v < CV; ++v) {
+          acc[b][v].store_unaligned(d.out + ox * d.out_pixel_stride + (kb0 + b) * CW + v * L);
+        }
     }
-    for (int v = 0; v < CV; ++v) acc[v].store_unaligned(d.out + ox * d.out_pixel_stride + v * L);
   };
+  // The interior without register reuse (other filter widths, dilation): a tile at ox.
+  auto generic_tile = [&](int64_t ox) {
+    const int64_t ix0 = ox * d.stride_w - d.pad_left;
+    for (int64_t kb = 0; kb < d.blocks; ++kb) {
+      const int64_t c0 = kb * CW;
+      V acc[MR][CV];
+#pragma GCC unroll 16
+      for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 4
+        for (int v = 0; v < CV; ++v) acc[i][v] = V::load_unaligned(d.bias + c0 + v * L);
+      for (int64_t r = 0; r < d.kernel_h; ++r) {
+        if (!d.in_rows[r]) continue;
+        const float* in = d.in_rows[r] + ix0 * d.in_pixel_stride + c0;
+        const float* w = d.weights + (kb * taps + r * d.kernel_w) * CW;
+        for (int64_t s = 0; s < d.kernel_w; ++s, in += tap_step, w += CW) {
+          V wv[CV];
+#pragma GCC unroll 4
+          for (int v = 0; v < CV; ++v) wv[v] = V::load_aligned(w + v * L);
+#pragma GCC unroll 16
+          for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 4
+            for (int v = 0; v < CV; ++v) {
+              acc[i][v] = xsimd::fma(V::load_unaligned(in + i * in_step + v * L), wv[v], acc[i][v]);
+            }
+        }
+      }
+#pragma GCC unroll 16
+      for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 4
+        for (int v = 0; v < CV; ++v) {
+          acc[i][v].store_unaligned(d.out + (ox + i) * d.out_pixel_stride + c0 + v * L);
+        }
+    }
+  };
+  if (d.kernel_w == 3 && d.dilation_w == 1 && d.stride_w <= 2 && d.ox_end - d.ox_begin >= MR) {
+    if (d.stride_w == 1) {
+      depthwise_tiles<Arch, MR, CV, 3, 1>(d, d.ox_begin, d.ox_end - MR);
+    } else {
+      depthwise_tiles<Arch, MR, CV, 3, 2>(d, d.ox_begin, d.ox_end - MR);
+    }
+    return;
+  }
   // No std:: helpers in ISA code: an out-of-line copy could be shared with baseline code.
   const int64_t tiles_begin = d.interior_begin < d.ox_end ? d.interior_begin : d.ox_end;
   const int64_t tiles_end = d.interior_end < d.ox_end ? d.interior_end : d.ox_end;
   int64_t ox = d.ox_begin;
   for (; ox < tiles_begin; ++ox) pixel(ox);
-  for (; ox + MR <= tiles_end; ox += MR) {
-    V acc[MR][CV];
-#pragma GCC unroll 16
-    for (int i = 0; i < MR; ++i)
-#pragma GCC unroll 4
-      for (int v = 0; v < CV; ++v) acc[i][v] = bias[v];
-    const int64_t ix0 = ox * d.stride_w - d.pad_left;
-    for (int64_t r = 0; r < d.kernel_h; ++r) {
-      if (!d.in_rows[r]) continue;
-      const float* in = d.in_rows[r] + ix0 * d.in_pixel_stride;
-      const float* w = d.weights + r * d.kernel_w * CW;
-      for (int64_t s = 0; s < d.kernel_w; ++s, in += tap_step, w += CW) {
-        V wv[CV];
-#pragma GCC unroll 4
-        for (int v = 0; v < CV; ++v) wv[v] = V::load_aligned(w + v * L);
-#pragma GCC unroll 16
-        for (int i = 0; i < MR; ++i)
-#pragma GCC unroll 4
-          for (int v = 0; v < CV; ++v) {
-            acc[i][v] = xsimd::fma(V::load_unaligned(in + i * in_step + v * L), wv[v], acc[i][v]);
-          }
-      }
+  // Interior tiles; the last one overlaps its neighbour rather than leave a ragged end (the
+  // pixels computed twice get the same values).
+  if (tiles_end - ox >= MR) {
+    const int64_t last = tiles_end - MR;
+    for (int64_t next = ox;; next += MR) {
+      const int64_t at = next < last ? next : last;
+      generic_tile(at);
+      if (at == last) break;
     }
-#pragma GCC unroll 16
-    for (int i = 0; i < MR; ++i)
-#pragma GCC unroll 4
-      for (int v = 0; v < CV; ++v) {
-        acc[i][v].store_unaligned(d.out + (ox + i) * d.out_pixel_stride + v * L);
-      }
+    ox = tiles_end;
   }
   for (; ox < d.ox_end; ++ox) pixel(ox);
 }
