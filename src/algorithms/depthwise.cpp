@@ -33,6 +33,7 @@ class DepthwiseConv final : public Algorithm {
       for (int64_t t = 0; t < taps_; ++t) {
         weights_.data()[(k / width * taps_ + t) * width + k % width] = weights[k * taps_ + t];
       }
+    weights_plane_.assign(weights, weights + p.out_channels * taps_);
     bias_.assign(kp_, 0.0f);
     if (bias) std::copy(bias, bias + p.out_channels, bias_.begin());
     interior_begin_ = std::min(ceil_div(p.pad_left, p.stride_w), pr.out_w);
@@ -61,8 +62,13 @@ class DepthwiseConv final : public Algorithm {
   }
 
   void execute(const float* src, float* dst) const override {
-    parallel_for(threads_, pr_.p.batch * row_blocks_,
-                 [&](int64_t task) { run_task(task, src, dst); });
+    const ConvParams& p = pr_.p;
+    if (p.layout == Layout::nchw) {
+      parallel_for(threads_, p.batch * p.out_channels,
+                   [&](int64_t plane) { run_plane(plane, src, dst); });
+      return;
+    }
+    parallel_for(threads_, p.batch * row_blocks_, [&](int64_t task) { run_task(task, src, dst); });
   }
 
   std::string describe() const override {
@@ -91,6 +97,45 @@ class DepthwiseConv final : public Algorithm {
           for (int64_t ix = 0; ix < w; ++ix) to[ix * kp_] = from[ix];
         }
       }
+    }
+  }
+
+  // NCHW: output plane (n, k) from input plane (n, k/m), vectorised along rows. The input
+  // plane's rows are zero-padded and split into stride phases once, in the task workspace.
+  void run_plane(int64_t plane, const float* src, float* dst) const {
+    const ConvParams& p = pr_.p;
+    const int64_t n = plane / p.out_channels, k = plane % p.out_channels;
+    const int64_t sw = p.stride_w;
+    const int64_t phase_len = ceil_div(pr_.out_w, kPlaneSlack) * kPlaneSlack +
+                              (p.kernel_w - 1) * p.dilation_w / sw + 1;
+    const int64_t row_len = sw * phase_len;
+    float* rows = thread_workspace(p.in_height * row_len);
+    const float* in = src + (n * p.in_channels + k / multiplier_) * p.in_height * p.in_width;
+    for (int64_t iy = 0; iy < p.in_height; ++iy) {
+      float* row = rows + iy * row_len;
+      table_.zero_floats(row, row_len);
+      const float* from = in + iy * p.in_width;
+      const int64_t count = std::min(p.in_width, row_len - p.pad_left);  // columns read at all
+      if (sw == 1) {
+        table_.copy_floats(from, count, row + p.pad_left);
+      } else {  // padded column j = ix + pad_left goes to phase j mod sw, index j / sw
+        for (int64_t q = 0; q < sw; ++q) {
+          const int64_t first = ((q - p.pad_left) % sw + sw) % sw;  // first ix of phase q
+          float* phase = row + q * phase_len + (first + p.pad_left) / sw;
+          for (int64_t ix = first; ix < count; ix += sw) *phase++ = from[ix];
+        }
+      }
+    }
+    const float* row_ptrs[kMaxRows];
+    DepthwisePlaneRow d{row_ptrs, weights_plane_.data() + k * taps_, bias_[k], nullptr,
+                        pr_.out_w, phase_len, p.kernel_h, p.kernel_w, sw, p.dilation_w};
+    for (int64_t oy = 0; oy < pr_.out_h; ++oy) {
+      for (int64_t r = 0; r < p.kernel_h; ++r) {
+        const int64_t iy = oy * p.stride_h - p.pad_top + r * p.dilation_h;
+        row_ptrs[r] = iy < 0 || iy >= p.in_height ? nullptr : rows + iy * row_len;
+      }
+      d.out = dst + ((n * p.out_channels + k) * pr_.out_h + oy) * pr_.out_w;
+      kernel_.run_plane(d);
     }
   }
 
@@ -153,7 +198,8 @@ class DepthwiseConv final : public Algorithm {
   bool in_place_ = false, out_in_place_ = false;  // NHWC read or written where it is
   int64_t interior_begin_ = 0, interior_end_ = 0, rows_per_task_ = 1, row_blocks_ = 1;
   std::vector<std::pair<int64_t, int64_t>> strips_;  // output column ranges
-  AlignedBuffer weights_;
+  AlignedBuffer weights_;             // NHWC: [Kp/width][R·S][width]
+  std::vector<float> weights_plane_;  // NCHW: as given, [K][R·S]
   std::vector<float> bias_;
 };
 

@@ -57,10 +57,26 @@ struct DepthwiseRow {
   int64_t kernel_h, kernel_w, stride_w, dilation_w, pad_left;
 };
 
+// The NCHW depthwise microkernel: one output row of one channel, vectorised over pixels:
+//   out[ox] = bias + Σ weights[r·S + s]·rows[r][q·phase_len + ox + (s·dilation_w) / stride_w]
+// with q = (s·dilation_w) mod stride_w, over the filter rows with rows[r] != nullptr. Each input
+// row comes zero-padded and split into stride_w phases (column j at phase j mod stride_w, index
+// j / stride_w), so every tap is a contiguous run of out_w floats; each phase is readable for
+// kPlaneSlack floats past its last tap so that whole vectors can be computed.
+inline constexpr int64_t kPlaneSlack = 16;  // the widest vector
+struct DepthwisePlaneRow {
+  const float* const* rows;
+  const float* weights;
+  float bias;
+  float* out;
+  int64_t out_w, phase_len, kernel_h, kernel_w, stride_w, dilation_w;
+};
+
 struct Depthwise {
   const char* name;  // dwconv_f32_6x32__avx512f
   int mr, width;     // pixels per interior tile, channels per block
   void (*run)(const DepthwiseRow& row);
+  void (*run_plane)(const DepthwisePlaneRow& row);
 };
 
 // Everything one ISA provides. gemm[0] is the default register block for packed panels

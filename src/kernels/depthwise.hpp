@@ -157,4 +157,44 @@ void depthwise_row(const DepthwiseRow& d) {
   for (; ox < d.ox_end; ++ox) pixel(ox);
 }
 
+// NV vectors of one output row from ox.
+template <class Arch, int NV>
+void depthwise_plane_vectors(const DepthwisePlaneRow& d, int64_t ox) {
+  using V = xsimd::batch<float, Arch>;
+  constexpr int L = V::size;
+  V acc[NV];
+  for (int v = 0; v < NV; ++v) acc[v] = V(d.bias);
+  for (int64_t r = 0; r < d.kernel_h; ++r) {
+    if (!d.rows[r]) continue;
+    for (int64_t s = 0; s < d.kernel_w; ++s) {
+      const int64_t col = s * d.dilation_w;
+      const float* in = d.rows[r] + col % d.stride_w * d.phase_len + col / d.stride_w + ox;
+      const V w(d.weights[r * d.kernel_w + s]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) acc[v] = xsimd::fma(V::load_unaligned(in + v * L), w, acc[v]);
+    }
+  }
+  if (ox + NV * L <= d.out_w) {
+    for (int v = 0; v < NV; ++v) acc[v].store_unaligned(d.out + ox + v * L);
+  } else {  // the rows are padded for whole vectors; the output is not
+    alignas(64) float tail[NV * L];
+    for (int v = 0; v < NV; ++v) acc[v].store_aligned(tail + v * L);
+    for (int64_t i = 0; i < d.out_w - ox; ++i) d.out[ox + i] = tail[i];
+  }
+}
+
+template <class Arch>
+void depthwise_plane_row(const DepthwisePlaneRow& d) {
+  constexpr int L = xsimd::batch<float, Arch>::size;
+  // Four vectors at a time hide the FMA latency; a short row takes only the vectors it needs.
+  for (int64_t ox = 0; ox < d.out_w; ox += 4 * L) {
+    switch ((d.out_w - ox + L - 1) / L) {
+      case 1: depthwise_plane_vectors<Arch, 1>(d, ox); break;
+      case 2: depthwise_plane_vectors<Arch, 2>(d, ox); break;
+      case 3: depthwise_plane_vectors<Arch, 3>(d, ox); break;
+      default: depthwise_plane_vectors<Arch, 4>(d, ox);
+    }
+  }
+}
+
 }  // namespace svertka::kernels
