@@ -37,11 +37,14 @@ struct Implementation {
   std::string_view name;  // what SVERTKA_ALGO and describe() call it
   // Why the implementation cannot compute the problem; empty when it can.
   std::string (*why_not)(const Problem& problem, const Context& context);
+  // Estimated cycles of one execution on one core (the cost model, src/algorithms/cost.hpp):
+  // among the implementations that apply, the cheapest runs.
+  double (*cost)(const Problem& problem, const Context& context);
   std::unique_ptr<Algorithm> (*create)(const Problem& problem, const Context& context,
                                        const float* weights, const float* bias);
 };
 
-// Best first; the reference is last and always applies.
+// In order of preference at equal cost; the reference is last and always applies.
 std::span<const Implementation> implementations();
 
 }  // namespace svertka

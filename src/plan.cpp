@@ -1,5 +1,7 @@
 // Plan: validate once, choose an implementation from the ordered list, pack, execute many times.
 #include <chrono>
+#include <iomanip>
+#include <sstream>
 #include <memory>
 
 #include "algorithm.hpp"
@@ -17,8 +19,8 @@ void require_floats(const char* name, std::size_t have, int64_t need) {
   }
 }
 
-// The forced implementation (SVERTKA_ALGO) or the first that applies. `why` collects, for
-// the verbose log, why the ones before it were skipped.
+// The forced implementation (SVERTKA_ALGO) or the cheapest that applies. `why` collects, for
+// the verbose log, the cost of each that applies and why the others do not.
 const Implementation& choose(const Problem& pr, const Context& ctx, std::string& why) {
   const std::string forced = env("SVERTKA_ALGO");
   if (!forced.empty()) {
@@ -35,12 +37,21 @@ const Implementation& choose(const Problem& pr, const Context& ctx, std::string&
     }
     throw_invalid("SVERTKA_ALGO=" + forced + " is not an algorithm; known:" + known);
   }
+  const Implementation* best = nullptr;
+  double best_cost = 0;
+  std::ostringstream log;
   for (const Implementation& impl : implementations()) {
     const std::string reason = impl.why_not(pr, ctx);
-    if (reason.empty()) return impl;
-    why += std::string(why.empty() ? "" : "; ") + std::string(impl.name) + ": " + reason;
+    if (!reason.empty()) {
+      log << "; " << impl.name << ": " << reason;
+      continue;
+    }
+    const double cost = impl.cost(pr, ctx);
+    log << "; " << impl.name << ": cost " << std::setprecision(3) << cost * 1e-6 << " Mcycles";
+    if (!best || cost < best_cost) best = &impl, best_cost = cost;
   }
-  throw_invalid("no implementation applies");  // unreachable: the reference always applies
+  why = log.str().substr(2);
+  return *best;  // the reference always applies
 }
 
 }  // namespace
@@ -71,7 +82,7 @@ Plan::Plan(Op op, const ConvParams& params, std::span<const float> weights,
   std::string description = std::string(to_string(op)) + " " + algorithm->describe();
   if (verbose()) {
     log_line("plan " + description + " " + to_string(pr.p.layout) + " " + to_string(pr) +
-             (why.empty() ? "" : " (skipped " + why + ")"));
+             " (" + why + ")");
   }
   impl_ = std::make_unique<const Impl>(Impl{pr, std::move(algorithm), std::move(description)});
 }

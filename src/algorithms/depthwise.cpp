@@ -6,6 +6,7 @@
 #include "../runtime/aligned_buffer.hpp"
 #include "../runtime/threads.hpp"
 #include "../runtime/topology.hpp"
+#include "cost.hpp"
 
 namespace svertka {
 namespace {
@@ -214,6 +215,8 @@ constinit const Implementation depthwise_implementation{
       if (pr.p.kernel_h > kMaxRows) return "kernel_h > 64";
       return {};
     },
+    // Bound by loads, not FMAs: about a quarter of the FMA rate.
+    [](const Problem& pr, const Context& ctx) { return 4 * cost::macs(pr) / cost::fma_rate(ctx); },
     [](const Problem& pr, const Context& ctx, const float* w,
        const float* b) -> std::unique_ptr<Algorithm> {
       return std::make_unique<DepthwiseConv>(pr, ctx, w, b);

@@ -1,10 +1,12 @@
 #include "direct_conv.hpp"
 
 #include <algorithm>
+#include <tuple>
 #include <vector>
 
 #include "../runtime/aligned_buffer.hpp"
 #include "../runtime/threads.hpp"
+#include "cost.hpp"
 #include "gemm_driver.hpp"
 
 namespace svertka {
@@ -37,6 +39,34 @@ std::string why_not(const Problem& pr, const Context& ctx) {
   return {};
 }
 
+// Output columns whose windows stay inside the image horizontally: [lo, hi), empty when
+// narrower than a tile of mr pixels.
+std::pair<int64_t, int64_t> interior_columns(const Problem& pr, int64_t mr) {
+  const ConvParams& p = pr.p;
+  const int64_t lo = std::min(ceil_div(p.pad_left, p.stride_w), pr.out_w);
+  const int64_t hi = std::clamp(
+      floor_div(p.in_width - 1 + p.pad_left - (p.kernel_w - 1) * p.dilation_w, p.stride_w) + 1,
+      lo, pr.out_w);
+  return hi - lo < mr ? std::pair{lo, lo} : std::pair{lo, hi};
+}
+
+// Kernel time with padding waste in both channel counts (a wider row stride runs slower), the
+// border pixels' packed tiles at 1.1x, plus the reorder of the input and, for NCHW, the
+// transposed stores.
+double estimate(const Problem& pr, const Context& ctx) {
+  const ConvParams& p = pr.p;
+  const Brgemm& k = ctx.kernels->gemm[0];
+  const auto [lo, hi] = interior_columns(pr, k.mr);
+  const double interior = double(hi - lo) / double(pr.out_w);
+  const double kernel = cost::macs(pr) * cost::padded(pr.out_per_group(), k.nr) *
+                        cost::padded(pr.in_per_group(), U) / cost::fma_rate(ctx) / 0.9 *
+                        (p.stride_w > 1 ? 1.15 : 1.0) * (interior + (1 - interior) * 1.1);
+  const bool nhwc = p.layout == Layout::nhwc;
+  const double reorder = double(pr.src().size()) * (nhwc ? cost::kCopy : cost::kCopyStrided);
+  const double stores = nhwc ? 0.0 : double(pr.dst().size()) * cost::kCopyStrided / 2;
+  return kernel + reorder + stores;
+}
+
 class DirectConv final : public Algorithm {
  public:
   DirectConv(const Problem& pr, const Context& ctx, const float* weights, const float* bias)
@@ -55,12 +85,7 @@ class DirectConv final : public Algorithm {
     pack_weights(weights);
     bias_.assign(p.out_channels + main_.nr, 0.0f);
     if (bias) std::copy(bias, bias + p.out_channels, bias_.begin());
-    // Interior columns: every filter column lands inside the image.
-    ox_lo_ = std::min(ceil_div(p.pad_left, p.stride_w), pr.out_w);
-    ox_hi_ = std::clamp(
-        floor_div(p.in_width - 1 + p.pad_left - (p.kernel_w - 1) * p.dilation_w, p.stride_w) + 1,
-        ox_lo_, pr.out_w);
-    if (ox_hi_ - ox_lo_ < main_.mr) ox_hi_ = ox_lo_;  // too narrow for a tile: all border
+    std::tie(ox_lo_, ox_hi_) = interior_columns(pr, main_.mr);
     const int64_t rows = p.batch * p.groups * pr.out_h;
     const int64_t want = threads_ > 1 ? 8 * int64_t{threads_} : 1;
     rows_per_task_ = std::clamp(ceil_div(rows, want), int64_t{1}, pr.out_h);
@@ -294,7 +319,7 @@ class DirectConv final : public Algorithm {
 }  // namespace
 
 constinit const Implementation direct_implementation{
-    "direct", why_not,
+    "direct", why_not, estimate,
     [](const Problem& pr, const Context& ctx, const float* w,
        const float* b) -> std::unique_ptr<Algorithm> {
       return std::make_unique<DirectConv>(pr, ctx, w, b);

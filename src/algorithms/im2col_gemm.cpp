@@ -8,6 +8,7 @@
 #include "../runtime/threads.hpp"
 #include "../runtime/topology.hpp"
 #include "blocking.hpp"
+#include "cost.hpp"
 #include "gemm_driver.hpp"
 
 namespace svertka {
@@ -293,6 +294,23 @@ class Im2colGemm final : public Algorithm {
   std::vector<std::pair<int64_t, int64_t>> valid_columns_;  // per filter column s (NCHW)
 };
 
+// Kernel time with the padding waste of the register block and the reduction, plus packing
+// the unfolded input: whole vectors per pixel for NHWC with whole channel chunks, a call per
+// few channels otherwise; for NCHW a run per output row segment, dearer for narrow images.
+double estimate(const Problem& pr, const Context& ctx) {
+  const ConvParams& p = pr.p;
+  const Brgemm& k = ctx.kernels->gemm[0];
+  const bool nhwc = p.layout == Layout::nhwc;
+  const int64_t q = pr.in_per_group() * p.kernel_h * p.kernel_w;
+  const double kernel = cost::macs(pr) * cost::padded(pr.out_per_group(), nhwc ? k.nr : k.mr) *
+                        cost::padded(q, kInterleave) / cost::fma_rate(ctx) / 0.85;
+  const double unfolded = double(p.batch * p.groups * q) * double(pr.out_h * pr.out_w);
+  const double per_element =
+      nhwc ? (pr.in_per_group() % kInterleave == 0 ? cost::kCopy : cost::kCopyScalar)
+           : 0.3 + 12.0 / double(std::min<int64_t>(pr.out_w, k.nr));
+  return kernel + unfolded * per_element;
+}
+
 }  // namespace
 
 constinit const Implementation im2col_gemm_implementation{
@@ -302,6 +320,7 @@ constinit const Implementation im2col_gemm_implementation{
       if (pr.op != Op::conv2d) return "conv2d only";
       return {};
     },
+    estimate,
     [](const Problem& pr, const Context& ctx, const float* w,
        const float* b) -> std::unique_ptr<Algorithm> {
       return std::make_unique<Im2colGemm>(pr, ctx, w, b);

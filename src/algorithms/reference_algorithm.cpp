@@ -33,6 +33,8 @@ class ReferenceAlgorithm final : public Algorithm {
 
 constinit const Implementation reference_implementation{
     "reference", [](const Problem&, const Context&) { return std::string(); },
+    // Scalar loops: about ten cycles a multiply-add.
+    [](const Problem& pr, const Context&) { return 10 * flops(pr) / 2; },
     [](const Problem& pr, const Context&, const float* w,
        const float* b) -> std::unique_ptr<Algorithm> {
       return std::make_unique<ReferenceAlgorithm>(pr, w, b);

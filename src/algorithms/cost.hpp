@@ -1,0 +1,27 @@
+// The cost model's common terms: cycles on one core. Each algorithm adds what its own loops
+// cost; the coefficients were fitted on bench/layers.csv (see the README), and the autotuner's
+// database overrides the model where it has a measurement.
+#pragma once
+
+#include <cstdint>
+
+#include "../algorithm.hpp"
+
+namespace svertka::cost {
+
+// Multiply-adds per cycle at the FMA peak: two FMA ports, one vector each.
+inline double fma_rate(const Context& ctx) { return 2.0 * ctx.kernels->vector_floats; }
+
+inline double macs(const Problem& pr) { return flops(pr) / 2; }
+
+// Work done on n things in blocks of `granule`, relative to n: the padding waste.
+inline double padded(int64_t n, int64_t granule) {
+  return double((n + granule - 1) / granule * granule) / double(n);
+}
+
+// Cycles per element moved by a packing or reorder loop.
+inline constexpr double kCopy = 0.25;         // whole vectors, contiguous
+inline constexpr double kCopyStrided = 1.0;   // a transpose, one element at a time
+inline constexpr double kCopyScalar = 5.0;    // a call per few elements
+
+}  // namespace svertka::cost
