@@ -2,7 +2,7 @@
 // one. New algorithms go in front of the reference.
 #include "../algorithm.hpp"
 #include "depthwise.hpp"
-#include "direct_conv.hpp"
+#include "direct.hpp"
 #include "im2col_gemm.hpp"
 #include "reference_algorithm.hpp"
 

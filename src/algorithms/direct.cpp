@@ -1,0 +1,419 @@
+#include "direct.hpp"
+
+#include <algorithm>
+#include <vector>
+
+#include "../runtime/aligned_buffer.hpp"
+#include "../runtime/threads.hpp"
+#include "cost.hpp"
+
+namespace svertka {
+namespace {
+
+constexpr int64_t U = kInterleave;
+constexpr int64_t kMaxTaps = 64;           // the batch of one tile lives on the stack
+constexpr int64_t kPackedBytes = 1 << 20;  // packed border tiles per thread
+
+int64_t ceil_div(int64_t a, int64_t b) { return a >= 0 ? (a + b - 1) / b : -(-a / b); }
+int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -ceil_div(-a, b); }
+
+const Brgemm* find_kernel(const KernelTable& t, int mr, int nr, int row) {
+  for (const auto* list : {&t.gemm, &t.direct}) {
+    for (const Brgemm& k : *list) {
+      if (k.mr == mr && k.nr == nr && k.row == row) return &k;
+    }
+  }
+  return nullptr;
+}
+
+struct Tap {
+  int64_t dy, dx;  // input offset at pass pixel (0, 0)
+  int64_t r, s;    // filter tap
+};
+
+struct Pass {
+  int64_t oy0, ox0, out_step_y, out_step_x;  // output pixel of pass pixel (j, i)
+  int64_t rows, cols;                        // pass pixels
+  int64_t in_step_y, in_step_x;              // input step per pass pixel
+  std::vector<Tap> taps;
+  int64_t col_lo = 0, col_hi = 0;  // interior: every tap inside the image; empty below MR wide
+  int64_t weights = 0;             // offset of its B panels [G][KB][taps][Cgp][NR]
+};
+
+// A convolution is one pass; a transposed convolution one pass per output phase.
+std::vector<Pass> make_passes(const Problem& pr, int64_t mr) {
+  const ConvParams& p = pr.p;
+  std::vector<Pass> passes;
+  if (pr.op == Op::conv2d) {
+    Pass pass{0, 0, 1, 1, pr.out_h, pr.out_w, p.stride_h, p.stride_w, {}};
+    for (int64_t r = 0; r < p.kernel_h; ++r)
+      for (int64_t s = 0; s < p.kernel_w; ++s) {
+        pass.taps.push_back({r * p.dilation_h - p.pad_top, s * p.dilation_w - p.pad_left, r, s});
+      }
+    passes.push_back(pass);
+  } else {
+    // Output row oy takes filter row r from input row (oy + pad_top - r·dh) / sh when that
+    // divides: the same taps for every row of the phase oy mod sh.
+    for (int64_t py = 0; py < std::min(p.stride_h, pr.out_h); ++py)
+      for (int64_t px = 0; px < std::min(p.stride_w, pr.out_w); ++px) {
+        Pass pass{py, px, p.stride_h, p.stride_w, ceil_div(pr.out_h - py, p.stride_h),
+                  ceil_div(pr.out_w - px, p.stride_w), 1, 1, {}};
+        for (int64_t r = 0; r < p.kernel_h; ++r) {
+          const int64_t y = py + p.pad_top - r * p.dilation_h;
+          if (((y % p.stride_h) + p.stride_h) % p.stride_h != 0) continue;
+          for (int64_t s = 0; s < p.kernel_w; ++s) {
+            const int64_t x = px + p.pad_left - s * p.dilation_w;
+            if (((x % p.stride_w) + p.stride_w) % p.stride_w != 0) continue;
+            pass.taps.push_back({floor_div(y, p.stride_h), floor_div(x, p.stride_w), r, s});
+          }
+        }
+        passes.push_back(pass);
+      }
+  }
+  for (Pass& pass : passes) {
+    int64_t lo = 0, hi = pass.cols;
+    for (const Tap& t : pass.taps) {
+      lo = std::max(lo, ceil_div(-t.dx, pass.in_step_x));
+      hi = std::min(hi, floor_div(p.in_width - 1 - t.dx, pass.in_step_x) + 1);
+    }
+    pass.col_lo = std::min(lo, pass.cols);
+    pass.col_hi = hi - pass.col_lo >= mr && !pass.taps.empty() ? hi : pass.col_lo;
+  }
+  return passes;
+}
+
+std::string why_not(const Problem& pr, const Context& ctx) {
+  if (!ctx.kernels) return "needs AVX2 or AVX-512 (SVERTKA_ISA=reference)";
+  if (pr.p.kernel_h * pr.p.kernel_w > kMaxTaps) return "more than 64 filter taps";
+  const Brgemm& k = ctx.kernels->gemm[0];
+  const int64_t step = pr.op == Op::conv2d ? pr.p.stride_w : 1;
+  if (!find_kernel(*ctx.kernels, k.mr, k.nr, int(U * step))) {
+    return "stride_w " + std::to_string(step) + " has no row kernel (1 or 2)";
+  }
+  return {};
+}
+
+// Kernel time with padding waste in both channel counts (a wider row stride runs slower), the
+// packed tiles of border pixels at 1.1x, the reorder of the input and, for NCHW, the
+// transposed stores.
+double estimate(const Problem& pr, const Context& ctx) {
+  const ConvParams& p = pr.p;
+  const Brgemm& k = ctx.kernels->gemm[0];
+  double pixels = 0, interior = 0;
+  for (const Pass& pass : make_passes(pr, k.mr)) {
+    pixels += double(pass.cols);
+    interior += double(pass.col_hi - pass.col_lo);
+  }
+  const double inside = pixels > 0 ? interior / pixels : 0;
+  const bool strided = pr.op == Op::conv2d && p.stride_w > 1;
+  const double kernel = cost::macs(pr) * cost::padded(pr.out_per_group(), k.nr) *
+                        cost::padded(pr.in_per_group(), U) / cost::fma_rate(ctx) / 0.9 *
+                        (strided ? 1.15 : 1.0) * (inside + (1 - inside) * 1.1);
+  const bool nhwc = p.layout == Layout::nhwc;
+  const double reorder = double(pr.src().size()) * (nhwc ? cost::kCopy : cost::kCopyStrided);
+  const double stores = nhwc ? 0.0 : double(pr.dst().size()) * cost::kCopyStrided / 2;
+  return kernel + reorder + stores;
+}
+
+class Direct final : public Algorithm {
+ public:
+  Direct(const Problem& pr, const Context& ctx, const float* weights, const float* bias)
+      : pr_(pr),
+        table_(*ctx.kernels),
+        threads_(ctx.threads),
+        gemm_(table_.gemm[0]),
+        main_(*find_kernel(table_, gemm_.mr, gemm_.nr,
+                           int(U * (pr.op == Op::conv2d ? pr.p.stride_w : 1)))),
+        passes_(make_passes(pr, gemm_.mr)) {
+    const ConvParams& p = pr.p;
+    cg_ = pr.in_per_group();
+    kg_ = pr.out_per_group();
+    cgp_ = ceil_div(cg_, U) * U;
+    kb_ = ceil_div(kg_, main_.nr);
+    image_ = cgp_ * p.in_height * p.in_width;
+    pack_weights(weights);
+    bias_.assign(p.out_channels + main_.nr, 0.0f);
+    if (bias) std::copy(bias, bias + p.out_channels, bias_.begin());
+    // Work items: bands of rows of each pass, enough of them for every thread.
+    const int64_t want = threads_ > 1 ? 8 * int64_t{threads_} : 1;
+    for (int64_t q = 0; q < int64_t(passes_.size()); ++q) {
+      const int64_t rows = passes_[q].rows;
+      const int64_t band = std::clamp(ceil_div(p.batch * p.groups * rows * int64_t(passes_.size()), want),
+                                      int64_t{1}, rows);
+      for (int64_t j = 0; j < rows; j += band) items_.push_back({q, j, std::min(rows, j + band)});
+    }
+  }
+
+  void execute(const float* src, float* dst) const override {
+    const ConvParams& p = pr_.p;
+    float* blocked = thread_workspace(p.batch * p.groups * image_, Workspace::execution);
+    parallel_for(threads_, p.batch * p.groups * p.in_height,
+                 [&](int64_t row) { reorder_row(src, row, blocked); });
+    const int64_t items = int64_t(items_.size());
+    parallel_for(threads_, p.batch * p.groups * items, [&](int64_t task) {
+      const int64_t ng = task / items;
+      run(ng / p.groups, ng % p.groups, items_[task % items], blocked + ng * image_, dst);
+    });
+  }
+
+  std::string describe() const override {
+    std::string d = "direct " + std::string(table_.isa) + " " + std::to_string(main_.mr) + "x" +
+                    std::to_string(main_.nr);
+    if (pr_.op == Op::conv_transpose2d) {
+      d += " phases=" + std::to_string(pr_.p.stride_h) + "x" + std::to_string(pr_.p.stride_w);
+      const bool gemm = std::all_of(passes_.begin(), passes_.end(),
+                                    [](const Pass& q) { return q.taps.size() <= 1; });
+      if (gemm) d += " (1x1 phases: GEMM)";
+    }
+    return d + " threads=" + std::to_string(threads_);
+  }
+
+ private:
+  struct Item {
+    int64_t pass, j0, j1;
+  };
+  struct Pixel {
+    int64_t oy, ox;
+  };
+
+  // Per pass, [G][Kg/NR][taps][Cgp][NR]: the B panel of each tap for an NR block of output
+  // channels, reduction over the group's input channels. Weights are PyTorch's: conv
+  // [K][C/G][R][S], transposed [C][K/G][R][S].
+  void pack_weights(const float* w) {
+    const ConvParams& p = pr_.p;
+    const int64_t nr = main_.nr, taps = p.kernel_h * p.kernel_w;
+    int64_t total = 0;
+    for (Pass& pass : passes_) {
+      pass.weights = total;
+      total += p.groups * kb_ * int64_t(pass.taps.size()) * cgp_ * nr;
+    }
+    weights_ = AlignedBuffer(std::max<int64_t>(total, 1));
+    for (const Pass& pass : passes_) {
+      const int64_t n_taps = int64_t(pass.taps.size());
+      for (int64_t g = 0; g < p.groups; ++g)
+        for (int64_t k = 0; k < kg_; ++k)
+          for (int64_t c = 0; c < cg_; ++c)
+            for (int64_t t = 0; t < n_taps; ++t) {
+              const int64_t tap = pass.taps[t].r * p.kernel_w + pass.taps[t].s;
+              const int64_t from = pr_.op == Op::conv2d ? ((g * kg_ + k) * cg_ + c) * taps + tap
+                                                        : ((g * cg_ + c) * kg_ + k) * taps + tap;
+              weights_.data()[pass.weights + (((g * kb_ + k / nr) * n_taps + t) * cgp_ + c) * nr +
+                              k % nr] = w[from];
+            }
+    }
+  }
+
+  // One input row of one image and group into channel blocks [Cgp/U][W][U] (the image is
+  // [H][Cgp/U][W][U]: a tile's channel blocks lie one row apart, a filter row's input rows
+  // stay together in cache), zero-padded channels.
+  void reorder_row(const float* src, int64_t row, float* blocked) const {
+    const ConvParams& p = pr_.p;
+    const int64_t iy = row % p.in_height, g = row / p.in_height % p.groups;
+    const int64_t n = row / p.in_height / p.groups;
+    const int64_t plane = p.in_height * p.in_width, w = p.in_width;
+    float* out = blocked + (n * p.groups + g) * image_ + iy * cgp_ * w;
+    if (p.layout == Layout::nhwc) {
+      const float* in = src + ((n * p.in_height + iy) * w) * p.in_channels + g * cg_;
+      const int64_t whole = cg_ / U, rest = cg_ % U;
+      for (int64_t x = 0; x < w; ++x) {
+        const float* px = in + x * p.in_channels;
+        float* to = out + x * U;
+        table_.copy_chunks(px, U, whole, to, w * U);
+        if (rest) {
+          float* last = to + whole * w * U;
+          table_.copy_floats(px + whole * U, rest, last);
+          table_.zero_floats(last + rest, U - rest);
+        }
+      }
+      return;
+    }
+    const float* in = src + (n * p.in_channels + g * cg_) * plane + iy * w;
+    for (int64_t cb = 0; cb < cgp_ / U; ++cb) {
+      float* to = out + cb * w * U;
+      for (int64_t u = 0; u < U; ++u) {
+        const int64_t c = cb * U + u;
+        if (c < cg_) {
+          const float* from = in + c * plane;
+          for (int64_t x = 0; x < w; ++x) to[x * U + u] = from[x];
+        } else {
+          for (int64_t x = 0; x < w; ++x) to[x * U + u] = 0.0f;
+        }
+      }
+    }
+  }
+
+  // Stores the MR x NR tile t (pixels x the channels of NR block kb) for its first m pixels,
+  // in the user's layout. Overlapping tiles store equal values.
+  template <class PixelAt>
+  void store(const float* t, int64_t m, PixelAt pixel, int64_t n, int64_t g, int64_t kb,
+             float* dst) const {
+    const ConvParams& p = pr_.p;
+    const int64_t nr = main_.nr, k0 = g * kg_ + kb * nr;
+    const int64_t cols = std::min(nr, kg_ - kb * nr);
+    for (int64_t i = 0; i < m; ++i) {
+      const Pixel px = pixel(i);
+      if (p.layout == Layout::nhwc) {
+        float* c = dst + ((n * pr_.out_h + px.oy) * pr_.out_w + px.ox) * p.out_channels + k0;
+        table_.copy_floats(t + i * nr, cols, c);
+      } else {
+        float* c = dst + ((n * p.out_channels + k0) * pr_.out_h + px.oy) * pr_.out_w + px.ox;
+        for (int64_t j = 0; j < cols; ++j) c[j * pr_.out_h * pr_.out_w] = t[i * nr + j];
+      }
+    }
+  }
+
+  Pixel output(const Pass& pass, int64_t j, int64_t i) const {
+    return {pass.oy0 + j * pass.out_step_y, pass.ox0 + i * pass.out_step_x};
+  }
+
+  void run(int64_t n, int64_t g, const Item& item, const float* image, float* dst) const {
+    const Pass& pass = passes_[item.pass];
+    if (pass.taps.empty()) {  // no tap lands on real input: bias only
+      alignas(64) float t[32 * 64];
+      for (int64_t kb = 0; kb < kb_; ++kb) {
+        for (int64_t i = 0; i < main_.nr; ++i) t[i] = bias_[g * kg_ + kb * main_.nr + i];
+        for (int64_t j = item.j0; j < item.j1; ++j)
+          for (int64_t i = 0; i < pass.cols; ++i) {
+            store(t, 1, [&](int64_t) { return output(pass, j, i); }, n, g, kb, dst);
+          }
+      }
+      return;
+    }
+    if (pass.col_hi > pass.col_lo) interior(n, g, pass, item, image, dst);
+    if (pass.col_lo > 0 || pass.col_hi < pass.cols) packed(n, g, pass, item, image, dst);
+  }
+
+  // Interior tiles: MR pass pixels of one row whose taps stay inside the image sideways, read
+  // in place; the taps whose input row is outside the image are left out of the batch.
+  void interior(int64_t n, int64_t g, const Pass& pass, const Item& item, const float* image,
+                float* dst) const {
+    const ConvParams& p = pr_.p;
+    const int64_t nr = main_.nr, mr = main_.mr, a_block = p.in_width * U;
+    const int64_t n_taps = int64_t(pass.taps.size());
+    const float* a[kMaxTaps];
+    const float* b[kMaxTaps];
+    const float* as[kMaxTaps];
+    alignas(64) float t[32 * 64];
+    for (int64_t kb = 0; kb < kb_; ++kb) {
+      const float* w = weights_.data() + pass.weights + (g * kb_ + kb) * n_taps * cgp_ * nr;
+      const float* bias = bias_.data() + g * kg_ + kb * nr;
+      const bool in_place = nr <= kg_ - kb * nr && p.layout == Layout::nhwc;
+      for (int64_t j = item.j0; j < item.j1; ++j) {
+        int64_t batch = 0;
+        for (int64_t ti = 0; ti < n_taps; ++ti) {
+          const Tap& tap = pass.taps[ti];
+          const int64_t iy = j * pass.in_step_y + tap.dy;
+          if (iy < 0 || iy >= p.in_height) continue;
+          a[batch] = image + iy * cgp_ * p.in_width +
+                     (pass.col_lo * pass.in_step_x + tap.dx) * U;
+          b[batch++] = w + ti * cgp_ * nr;
+        }
+        for (int64_t i = pass.col_lo; i < pass.col_hi; i += mr) {
+          const int64_t start = std::min(i, pass.col_hi - mr);  // the last tile overlaps
+          const int64_t shift = (start - pass.col_lo) * pass.in_step_x * U;
+          for (int64_t x = 0; x < batch; ++x) as[x] = a[x] + shift;
+          const Pixel at = output(pass, j, start);
+          if (in_place) {
+            float* c = dst + ((n * pr_.out_h + at.oy) * pr_.out_w + at.ox) * p.out_channels +
+                       g * kg_ + kb * nr;
+            main_.run(batch, as, b, cgp_, a_block, c, pass.out_step_x * p.out_channels,
+                      Init::bias_cols, bias);
+          } else {
+            main_.run(batch, as, b, cgp_, a_block, t, nr, Init::bias_cols, bias);
+            store(t, mr, [&](int64_t x) { return output(pass, j, start + x); }, n, g, kb, dst);
+          }
+        }
+      }
+    }
+  }
+
+  // The first pass pixel at or after (j, i) that no interior tile covers.
+  Pixel packed_pixel(const Pass& pass, Pixel px) const {  // {j, i} in pass coordinates
+    for (;;) {
+      if (pass.col_hi > pass.col_lo && px.ox >= pass.col_lo && px.ox < pass.col_hi) {
+        px.ox = pass.col_hi;
+      } else if (px.ox == pass.cols) {
+        px = Pixel{px.oy + 1, 0};
+      } else {
+        return px;
+      }
+    }
+  }
+
+  // The other pixels (borders, and whole rows too narrow for a tile), gathered MR at a time
+  // into packed A panels with zeros for taps outside the image, through the GEMM kernel with
+  // kc = taps·Cgp: the weights of an NR block are that B panel already.
+  void packed(int64_t n, int64_t g, const Pass& pass, const Item& item, const float* image,
+              float* dst) const {
+    const ConvParams& p = pr_.p;
+    const int64_t mr = gemm_.mr, nr = gemm_.nr, cb_count = cgp_ / U;
+    const int64_t n_taps = int64_t(pass.taps.size()), panel = n_taps * cgp_ * mr;
+    const int64_t per_group =
+        std::clamp<int64_t>(kPackedBytes / (panel * int64_t{sizeof(float)}), 1, 64);
+    float* ws = thread_workspace(per_group * panel);
+    auto next = [&](Pixel px) { return packed_pixel(pass, {px.oy, px.ox + 1}); };
+    Pixel first = packed_pixel(pass, {item.j0, 0});
+    alignas(64) float t[32 * 64];
+    while (first.oy < item.j1) {
+      Pixel tile_first[64];
+      int64_t counts[64], tiles = 0;
+      Pixel px = first;
+      for (; tiles < per_group && px.oy < item.j1; ++tiles) {
+        tile_first[tiles] = px;
+        float* a = ws + tiles * panel;
+        int64_t i = 0;
+        for (; i < mr && px.oy < item.j1; ++i, px = next(px)) {
+          for (int64_t ti = 0; ti < n_taps; ++ti) {
+            const Tap& tap = pass.taps[ti];
+            const int64_t iy = px.oy * pass.in_step_y + tap.dy;
+            const int64_t ix = px.ox * pass.in_step_x + tap.dx;
+            const bool inside = iy >= 0 && iy < p.in_height && ix >= 0 && ix < p.in_width;
+            table_.copy_chunks(inside ? image + iy * cgp_ * p.in_width + ix * U : zeros_,
+                               inside ? p.in_width * U : 0, cb_count,
+                               a + ti * cb_count * mr * U + i * U, mr * U);
+          }
+        }
+        for (int64_t x = i; x < mr; ++x) {
+          table_.copy_chunks(zeros_, 0, n_taps * cb_count, a + x * U, mr * U);
+        }
+        counts[tiles] = i;
+      }
+      for (int64_t kb = 0; kb < kb_; ++kb) {
+        const float* w = weights_.data() + pass.weights + (g * kb_ + kb) * n_taps * cgp_ * nr;
+        for (int64_t x = 0; x < tiles; ++x) {
+          const float* a = ws + x * panel;
+          gemm_.run(1, &a, &w, n_taps * cgp_, mr * U, t, nr, Init::bias_cols,
+                    bias_.data() + g * kg_ + kb * nr);
+          Pixel list[32];
+          Pixel at = tile_first[x];
+          for (int64_t i = 0; i < counts[x]; ++i, at = next(at)) list[i] = output(pass, at.oy, at.ox);
+          store(t, counts[x], [&](int64_t i) { return list[i]; }, n, g, kb, dst);
+        }
+      }
+      first = px;
+    }
+  }
+
+  Problem pr_;
+  const KernelTable& table_;
+  int threads_;
+  const Brgemm& gemm_;  // row = U: packed panels
+  const Brgemm& main_;  // row = U·(input step): interior tiles
+  std::vector<Pass> passes_;
+  std::vector<Item> items_;
+  int64_t cg_ = 0, kg_ = 0, cgp_ = 0, kb_ = 0, image_ = 0;
+  AlignedBuffer weights_;
+  std::vector<float> bias_;
+  float zeros_[kInterleave] = {};
+};
+
+}  // namespace
+
+constinit const Implementation direct_implementation{
+    "direct", why_not, estimate,
+    [](const Problem& pr, const Context& ctx, const float* w,
+       const float* b) -> std::unique_ptr<Algorithm> {
+      return std::make_unique<Direct>(pr, ctx, w, b);
+    }};
+
+}  // namespace svertka
