@@ -1,6 +1,7 @@
 #include "depthwise.hpp"
 
 #include <algorithm>
+#include <numeric>
 #include <vector>
 
 #include "../runtime/aligned_buffer.hpp"
@@ -11,55 +12,128 @@
 namespace svertka {
 namespace {
 
-constexpr int64_t kMaxRows = 64;               // filter rows (the row pointers live on the stack)
-constexpr int64_t kBandBytes = 256 * 1024;     // the gathered input of one band stays in L2
+constexpr int64_t kMaxRows = 64;            // filter rows (the row pointers live on the stack)
+constexpr int64_t kBandBytes = 256 * 1024;  // the gathered input of one band stays in L2
 
 int64_t ceil_div(int64_t a, int64_t b) { return a >= 0 ? (a + b - 1) / b : -(-a / b); }
 int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -ceil_div(-a, b); }
 
+// Output pixels (oy0 + j·out_step_y, ox0 + i·out_step_x), j < rows, i < cols, as a depthwise
+// convolution: pixel (j, i), filter tap (r, s) reads input (j·stride_y - pad_top + r·dil_y,
+// i·stride_x - pad_left + s·dil_x); taps[r·kw + s] is the tap of the layer's filter it uses.
+struct Pass {
+  int64_t oy0, ox0, out_step_y, out_step_x, rows, cols;
+  int64_t kh, kw, stride_y, stride_x, dil_y, dil_x, pad_top, pad_left;
+  std::vector<int64_t> taps = {};
+  int64_t interior_begin = 0, interior_end = 0;  // columns with every tap inside the image
+  std::vector<std::pair<int64_t, int64_t>> strips = {};
+};
+
+// The taps of one axis for output phase o of a transposed convolution: input offsets
+// (o + pad - r·dil) / stride where that divides, as (first offset, step, filter index of
+// each, in increasing offset).
+struct AxisTaps {
+  int64_t count = 0, first = 0, step = 1;
+  std::vector<int64_t> index;
+};
+AxisTaps phase_taps(int64_t o, int64_t pad, int64_t kernel, int64_t dil, int64_t stride) {
+  AxisTaps a;
+  for (int64_t r = kernel - 1; r >= 0; --r) {  // offsets grow as r falls
+    const int64_t y = o + pad - r * dil;
+    if (((y % stride) + stride) % stride == 0) a.index.push_back(r);
+  }
+  a.count = int64_t(a.index.size());
+  if (a.count > 0) a.first = floor_div(o + pad - a.index[0] * dil, stride);
+  a.step = dil / std::gcd(dil, stride);  // consecutive taps are stride/gcd filter steps apart
+  return a;
+}
+
+std::vector<Pass> make_passes(const Problem& pr) {
+  const ConvParams& p = pr.p;
+  std::vector<Pass> passes;
+  if (pr.op == Op::conv2d) {
+    Pass pass{0, 0, 1, 1, pr.out_h, pr.out_w, p.kernel_h, p.kernel_w, p.stride_h, p.stride_w,
+              p.dilation_h, p.dilation_w, p.pad_top, p.pad_left, {}};
+    pass.taps.resize(p.kernel_h * p.kernel_w);
+    std::iota(pass.taps.begin(), pass.taps.end(), 0);
+    passes.push_back(pass);
+  } else {
+    for (int64_t py = 0; py < std::min(p.stride_h, pr.out_h); ++py)
+      for (int64_t px = 0; px < std::min(p.stride_w, pr.out_w); ++px) {
+        const AxisTaps ty = phase_taps(py, p.pad_top, p.kernel_h, p.dilation_h, p.stride_h);
+        const AxisTaps tx = phase_taps(px, p.pad_left, p.kernel_w, p.dilation_w, p.stride_w);
+        Pass pass{py, px, p.stride_h, p.stride_w, ceil_div(pr.out_h - py, p.stride_h),
+                  ceil_div(pr.out_w - px, p.stride_w), ty.count, tx.count, 1, 1, ty.step,
+                  tx.step, -ty.first, -tx.first, {}};
+        for (int64_t r : ty.index)
+          for (int64_t s : tx.index) pass.taps.push_back(r * p.kernel_w + s);
+        passes.push_back(pass);
+      }
+  }
+  for (Pass& q : passes) {
+    q.interior_begin = std::min(ceil_div(q.pad_left, q.stride_x), q.cols);
+    q.interior_end = std::clamp(
+        floor_div(p.in_width - 1 + q.pad_left - (q.kw - 1) * q.dil_x, q.stride_x) + 1,
+        q.interior_begin, q.cols);
+  }
+  return passes;
+}
+
 class DepthwiseConv final : public Algorithm {
  public:
   DepthwiseConv(const Problem& pr, const Context& ctx, const float* weights, const float* bias)
-      : pr_(pr), table_(*ctx.kernels), threads_(ctx.threads), kernel_(ctx.kernels->depthwise) {
+      : pr_(pr),
+        table_(*ctx.kernels),
+        threads_(ctx.threads),
+        kernel_(ctx.kernels->depthwise),
+        passes_(make_passes(pr)) {
     const ConvParams& p = pr.p;
-    const int64_t width = kernel_.width;
+    const int64_t width = kernel_.width, filter_taps = p.kernel_h * p.kernel_w;
     multiplier_ = pr.out_per_group();
     kp_ = ceil_div(p.out_channels, width) * width;
-    taps_ = p.kernel_h * p.kernel_w;
     out_in_place_ = p.layout == Layout::nhwc && kp_ == p.out_channels;
     in_place_ = out_in_place_ && multiplier_ == 1;
-    // [Kp/width][R·S][width], zero-padded channels.
-    weights_ = AlignedBuffer(kp_ * taps_);
-    for (int64_t k = 0; k < p.out_channels; ++k)
-      for (int64_t t = 0; t < taps_; ++t) {
-        weights_.data()[(k / width * taps_ + t) * width + k % width] = weights[k * taps_ + t];
-      }
-    weights_plane_.assign(weights, weights + p.out_channels * taps_);
+    // Per pass: NHWC [Kp/width][pass taps][width] with zero-padded channels, NCHW [K][pass
+    // taps]. Both ops' weights are [K][1][R][S] in effect: depthwise transposed [C][m][R][S]
+    // puts output channel c·m + j at row c·m + j too.
+    for (const Pass& q : passes_) {
+      pass_weights_.push_back(AlignedBuffer(std::max<int64_t>(1, kp_ * int64_t(q.taps.size()))));
+      plane_weights_.emplace_back();
+      const int64_t n = int64_t(q.taps.size());
+      for (int64_t k = 0; k < p.out_channels; ++k)
+        for (int64_t t = 0; t < n; ++t) {
+          const float v = weights[k * filter_taps + q.taps[t]];
+          pass_weights_.back().data()[(k / width * n + t) * width + k % width] = v;
+          plane_weights_.back().push_back(v);
+        }
+    }
     bias_.assign(kp_, 0.0f);
     if (bias) std::copy(bias, bias + p.out_channels, bias_.begin());
-    interior_begin_ = std::min(ceil_div(p.pad_left, p.stride_w), pr.out_w);
-    interior_end_ = std::clamp(
-        floor_div(p.in_width - 1 + p.pad_left - (p.kernel_w - 1) * p.dilation_w, p.stride_w) + 1,
-        interior_begin_, pr.out_w);
-    // Bands of output rows: small enough for the gathered rows to stay in L2, many enough
-    // for every thread.
-    const int64_t row_bytes = p.in_width * kp_ * int64_t{sizeof(float)};  // gathered
-    const int64_t fit = in_place_ ? pr.out_h
-                                  : std::max<int64_t>(1, (kBandBytes / row_bytes - p.kernel_h) / p.stride_h);
+    // Work items: bands of rows of each pass, small enough for gathered rows to stay in L2,
+    // many enough for every thread.
+    const int64_t row_bytes = p.in_width * kp_ * int64_t{sizeof(float)};
     const int64_t want = threads_ > 1 ? 8 * int64_t{threads_} : 1;
-    rows_per_task_ = std::clamp(ceil_div(p.batch * pr.out_h, want), int64_t{1}, std::min(fit, pr.out_h));
-    row_blocks_ = ceil_div(pr.out_h, rows_per_task_);
-    // Strips of whole tiles, as wide as lets kernel_h input rows of the strip stay in L1; the
-    // last takes the rest.
-    const int64_t mr = kernel_.mr;
-    const int64_t pixel_bytes = p.kernel_h * kp_ * p.stride_w * int64_t{sizeof(float)};
-    const int64_t step = std::max<int64_t>(1, topology().l1d_bytes / 2 / pixel_bytes / mr) * mr;
-    int64_t begin = 0;
-    for (int64_t cut = step; cut + mr <= pr.out_w; cut += step) {
-      strips_.emplace_back(begin, cut);
-      begin = cut;
+    for (int64_t q = 0; q < int64_t(passes_.size()); ++q) {
+      Pass& pass = passes_[q];
+      const int64_t fit = in_place_ ? pass.rows
+                                    : std::max<int64_t>(1, (kBandBytes / row_bytes - pass.kh) /
+                                                               pass.stride_y);
+      const int64_t band = std::clamp(
+          ceil_div(p.batch * pass.rows * int64_t(passes_.size()), want), int64_t{1},
+          std::min(fit, pass.rows));
+      for (int64_t j = 0; j < pass.rows; j += band) items_.push_back({q, j, std::min(pass.rows, j + band)});
+      // Strips of whole tiles, as wide as lets the kh input rows of a strip stay in L1.
+      const int64_t mr = kernel_.mr;
+      const int64_t pixel_bytes =
+          std::max<int64_t>(1, pass.kh) * kp_ * pass.stride_x * int64_t{sizeof(float)};
+      const int64_t step = std::max<int64_t>(1, topology().l1d_bytes / 2 / pixel_bytes / mr) * mr;
+      int64_t begin = 0;
+      for (int64_t cut = step; cut + mr <= pass.cols; cut += step) {
+        pass.strips.emplace_back(begin, cut);
+        begin = cut;
+      }
+      pass.strips.emplace_back(begin, pass.cols);
     }
-    strips_.emplace_back(begin, pr.out_w);
   }
 
   void execute(const float* src, float* dst) const override {
@@ -69,15 +143,25 @@ class DepthwiseConv final : public Algorithm {
                    [&](int64_t plane) { run_plane(plane, src, dst); });
       return;
     }
-    parallel_for(threads_, p.batch * row_blocks_, [&](int64_t task) { run_task(task, src, dst); });
+    const int64_t items = int64_t(items_.size());
+    parallel_for(threads_, p.batch * items,
+                 [&](int64_t task) { run_band(task / items, items_[task % items], src, dst); });
   }
 
   std::string describe() const override {
-    return "depthwise " + std::string(table_.isa) + " " + std::to_string(kernel_.mr) + "x" +
-           std::to_string(kernel_.width) + " threads=" + std::to_string(threads_);
+    std::string d = "depthwise " + std::string(table_.isa) + " " + std::to_string(kernel_.mr) +
+                    "x" + std::to_string(kernel_.width);
+    if (pr_.op == Op::conv_transpose2d) {
+      d += " phases=" + std::to_string(pr_.p.stride_h) + "x" + std::to_string(pr_.p.stride_w);
+    }
+    return d + " threads=" + std::to_string(threads_);
   }
 
  private:
+  struct Item {
+    int64_t pass, j0, j1;
+  };
+
   // Input rows [iy0, iy1) of image n into band [rows][W][Kp], NHWC with padded channels:
   // channel k holds input channel k/m, zero past the last channel.
   void gather(const float* src, int64_t n, int64_t iy0, int64_t iy1, float* band) const {
@@ -101,91 +185,110 @@ class DepthwiseConv final : public Algorithm {
     }
   }
 
-  // NCHW: output plane (n, k) from input plane (n, k/m), vectorised along rows. The input
-  // plane's rows are zero-padded and split into stride phases once, in the task workspace.
-  void run_plane(int64_t plane, const float* src, float* dst) const {
+  // NHWC: rows [j0, j1) of one pass of image n.
+  void run_band(int64_t n, const Item& item, const float* src, float* dst) const {
     const ConvParams& p = pr_.p;
-    const int64_t n = plane / p.out_channels, k = plane % p.out_channels;
-    const int64_t sw = p.stride_w;
-    const int64_t phase_len = ceil_div(pr_.out_w, kPlaneSlack) * kPlaneSlack +
-                              (p.kernel_w - 1) * p.dilation_w / sw + 1;
-    const int64_t row_len = sw * phase_len;
-    float* rows = thread_workspace(p.in_height * row_len);
-    const float* in = src + (n * p.in_channels + k / multiplier_) * p.in_height * p.in_width;
-    for (int64_t iy = 0; iy < p.in_height; ++iy) {
-      float* row = rows + iy * row_len;
-      table_.zero_floats(row, row_len);
-      const float* from = in + iy * p.in_width;
-      const int64_t count = std::min(p.in_width, row_len - p.pad_left);  // columns read at all
-      if (sw == 1) {
-        table_.copy_floats(from, count, row + p.pad_left);
-      } else {  // padded column j = ix + pad_left goes to phase j mod sw, index j / sw
-        for (int64_t q = 0; q < sw; ++q) {
-          const int64_t first = ((q - p.pad_left) % sw + sw) % sw;  // first ix of phase q
-          float* phase = row + q * phase_len + (first + p.pad_left) / sw;
-          for (int64_t ix = first; ix < count; ix += sw) *phase++ = from[ix];
-        }
-      }
-    }
-    const float* row_ptrs[kMaxRows];
-    DepthwisePlaneRow d{row_ptrs, weights_plane_.data() + k * taps_, bias_[k], nullptr,
-                        pr_.out_w, phase_len, p.kernel_h, p.kernel_w, sw, p.dilation_w};
-    for (int64_t oy = 0; oy < pr_.out_h; ++oy) {
-      for (int64_t r = 0; r < p.kernel_h; ++r) {
-        const int64_t iy = oy * p.stride_h - p.pad_top + r * p.dilation_h;
-        row_ptrs[r] = iy < 0 || iy >= p.in_height ? nullptr : rows + iy * row_len;
-      }
-      d.out = dst + ((n * p.out_channels + k) * pr_.out_h + oy) * pr_.out_w;
-      kernel_.run_plane(d);
-    }
-  }
-
-  void run_task(int64_t task, const float* src, float* dst) const {
-    const ConvParams& p = pr_.p;
-    const int64_t n = task / row_blocks_, rb = task % row_blocks_;
-    const int64_t oy0 = rb * rows_per_task_, oy1 = std::min(pr_.out_h, oy0 + rows_per_task_);
-    const int64_t iy0 = std::clamp<int64_t>(oy0 * p.stride_h - p.pad_top, 0, p.in_height);
+    const Pass& q = passes_[item.pass];
+    const int64_t iy0 = std::clamp<int64_t>(item.j0 * q.stride_y - q.pad_top, 0, p.in_height);
     const int64_t iy1 = std::clamp<int64_t>(
-        (oy1 - 1) * p.stride_h - p.pad_top + (p.kernel_h - 1) * p.dilation_h + 1, iy0,
-        p.in_height);
+        (item.j1 - 1) * q.stride_y - q.pad_top + (q.kh - 1) * q.dil_y + 1, iy0, p.in_height);
     const int64_t band_floats = in_place_ ? 0 : (iy1 - iy0) * p.in_width * kp_;
-    const int64_t out_floats = out_in_place_ ? 0 : pr_.out_w * kp_;
+    const int64_t out_floats = out_in_place_ ? 0 : q.cols * kp_;
     float* band = thread_workspace(band_floats + out_floats);
-    float* row_out = band + band_floats;  // one output row, when not stored in place
+    float* row_out = band + band_floats;  // one pass row, when not stored in place
     if (!in_place_) gather(src, n, iy0, iy1, band);
     const int64_t in_stride = in_place_ ? p.in_channels : kp_;
     const float* rows[kMaxRows];
-    DepthwiseRow d{rows, weights_.data(), bias_.data(), nullptr, kp_ / kernel_.width,
-                   kernel_.width, 0,
-                   pr_.out_w, interior_begin_, interior_end_, in_stride,
-                   out_in_place_ ? p.out_channels : kp_, p.in_width, p.kernel_h, p.kernel_w,
-                   p.stride_w, p.dilation_w, p.pad_left};
-    // Strips of output columns, each slid down the band: the input of a strip (its columns of
-    // kernel_h rows, all channels) stays in L1 even with NHWC's power-of-two pixel stride, and
-    // each new output row brings one new input row from L2.
-    for (const auto& [ox0, ox1] : strips_) {
-      d.ox_begin = ox0;
-      d.ox_end = ox1;
-      for (int64_t oy = oy0; oy < oy1; ++oy) {
-        for (int64_t r = 0; r < p.kernel_h; ++r) {
-          const int64_t iy = oy * p.stride_h - p.pad_top + r * p.dilation_h;
+    DepthwiseRow d{rows, pass_weights_[item.pass].data(), bias_.data(), nullptr,
+                   kp_ / kernel_.width, kernel_.width, 0, 0, q.interior_begin, q.interior_end,
+                   in_stride, out_in_place_ ? q.out_step_x * p.out_channels : kp_, p.in_width,
+                   q.kh, q.kw, q.stride_x, q.dil_x, q.pad_left};
+    // Strips of pass columns, each slid down the band: the input of a strip (its columns of
+    // kh rows, all channels) stays in L1 even with NHWC's power-of-two pixel stride, and
+    // each new row brings one new input row from L2.
+    for (const auto& [i0, i1] : q.strips) {
+      d.ox_begin = i0;
+      d.ox_end = i1;
+      for (int64_t j = item.j0; j < item.j1; ++j) {
+        for (int64_t r = 0; r < q.kh; ++r) {
+          const int64_t iy = j * q.stride_y - q.pad_top + r * q.dil_y;
           rows[r] = iy < 0 || iy >= p.in_height ? nullptr
                     : in_place_ ? src + ((n * p.in_height + iy) * p.in_width) * in_stride
                                 : band + (iy - iy0) * p.in_width * in_stride;
         }
-        float* out_row = dst + ((n * pr_.out_h + oy) * pr_.out_w) * p.out_channels;
+        const int64_t oy = q.oy0 + j * q.out_step_y;
+        float* out_row = dst + ((n * pr_.out_h + oy) * pr_.out_w + q.ox0) * p.out_channels;
         d.out = out_in_place_ ? out_row : row_out;
         kernel_.run(d);
-        if (out_in_place_) continue;
-        for (int64_t ox = ox0; ox < ox1; ++ox) {
-          const float* from = row_out + ox * kp_;
-          if (p.layout == Layout::nhwc) {
-            table_.copy_floats(from, p.out_channels, out_row + ox * p.out_channels);
-          } else {
-            const int64_t plane = pr_.out_h * pr_.out_w;
-            float* to = dst + n * p.out_channels * plane + oy * pr_.out_w + ox;
-            for (int64_t k = 0; k < p.out_channels; ++k) to[k * plane] = from[k];
+        if (!out_in_place_) store_row(row_out, kp_, i0, i1, q, n, oy, dst);
+      }
+    }
+  }
+
+  // Pass columns [i0, i1) of output row oy from a buffer with channel stride 1 and pixel
+  // stride `stride`.
+  void store_row(const float* from, int64_t stride, int64_t i0, int64_t i1, const Pass& q,
+                 int64_t n, int64_t oy, float* dst) const {
+    const ConvParams& p = pr_.p;
+    const int64_t plane = pr_.out_h * pr_.out_w;
+    for (int64_t i = i0; i < i1; ++i) {
+      const int64_t ox = q.ox0 + i * q.out_step_x;
+      if (p.layout == Layout::nhwc) {
+        table_.copy_floats(from + i * stride, p.out_channels,
+                           dst + ((n * pr_.out_h + oy) * pr_.out_w + ox) * p.out_channels);
+      } else {
+        float* to = dst + n * p.out_channels * plane + oy * pr_.out_w + ox;
+        for (int64_t k = 0; k < p.out_channels; ++k) to[k * plane] = from[i * stride + k];
+      }
+    }
+  }
+
+  // NCHW: output plane (n, k) from input plane (n, k/m), vectorised along rows. For each pass
+  // the input plane's rows are zero-padded and split into stride phases, in the task workspace.
+  void run_plane(int64_t plane, const float* src, float* dst) const {
+    const ConvParams& p = pr_.p;
+    const int64_t n = plane / p.out_channels, k = plane % p.out_channels;
+    const float* in = src + (n * p.in_channels + k / multiplier_) * p.in_height * p.in_width;
+    float* out = dst + (n * p.out_channels + k) * pr_.out_h * pr_.out_w;
+    for (int64_t qi = 0; qi < int64_t(passes_.size()); ++qi) {
+      const Pass& q = passes_[qi];
+      const int64_t sw = q.stride_x;
+      const int64_t phase_len =
+          ceil_div(q.cols, kPlaneSlack) * kPlaneSlack + std::max<int64_t>(0, q.kw - 1) * q.dil_x / sw + 1;
+      const int64_t row_len = sw * phase_len;
+      float* rows = thread_workspace(p.in_height * row_len + q.cols);
+      float* row_out = rows + p.in_height * row_len;  // a pass row, when its pixels are strided
+      for (int64_t iy = 0; iy < p.in_height; ++iy) {
+        float* row = rows + iy * row_len;
+        table_.zero_floats(row, row_len);
+        const float* from = in + iy * p.in_width;
+        const int64_t count = std::min(p.in_width, row_len - q.pad_left);  // columns read at all
+        if (sw == 1) {
+          if (count > 0) {
+            const int64_t skip = std::max<int64_t>(0, -q.pad_left);  // columns left of pass col 0
+            table_.copy_floats(from + skip, count - skip, row + q.pad_left + skip);
           }
+        } else {  // padded column j = ix + pad_left goes to phase j mod sw, index j / sw
+          for (int64_t ph = 0; ph < sw; ++ph) {
+            const int64_t first = ((ph - q.pad_left) % sw + sw) % sw;  // first ix of phase ph
+            float* phase = row + ph * phase_len + (first + q.pad_left) / sw;
+            for (int64_t ix = first; ix < count; ix += sw) *phase++ = from[ix];
+          }
+        }
+      }
+      const float* row_ptrs[kMaxRows];
+      DepthwisePlaneRow d{row_ptrs, plane_weights_[qi].data() + k * int64_t(q.taps.size()),
+                          bias_[k], nullptr, q.cols, phase_len, q.kh, q.kw, sw, q.dil_x};
+      for (int64_t j = 0; j < q.rows; ++j) {
+        for (int64_t r = 0; r < q.kh; ++r) {
+          const int64_t iy = j * q.stride_y - q.pad_top + r * q.dil_y;
+          row_ptrs[r] = iy < 0 || iy >= p.in_height ? nullptr : rows + iy * row_len;
+        }
+        const int64_t oy = q.oy0 + j * q.out_step_y;
+        d.out = q.out_step_x == 1 ? out + oy * pr_.out_w + q.ox0 : row_out;
+        kernel_.run_plane(d);
+        if (q.out_step_x != 1) {
+          for (int64_t i = 0; i < q.cols; ++i) out[oy * pr_.out_w + q.ox0 + i * q.out_step_x] = row_out[i];
         }
       }
     }
@@ -194,13 +297,13 @@ class DepthwiseConv final : public Algorithm {
   Problem pr_;
   const KernelTable& table_;
   int threads_;
-  const Depthwise& kernel_;
-  int64_t multiplier_ = 1, kp_ = 0, taps_ = 0;
+  const svertka::Depthwise& kernel_;
+  std::vector<Pass> passes_;
+  std::vector<Item> items_;
+  int64_t multiplier_ = 1, kp_ = 0;
   bool in_place_ = false, out_in_place_ = false;  // NHWC read or written where it is
-  int64_t interior_begin_ = 0, interior_end_ = 0, rows_per_task_ = 1, row_blocks_ = 1;
-  std::vector<std::pair<int64_t, int64_t>> strips_;  // output column ranges
-  AlignedBuffer weights_;             // NHWC: [Kp/width][R·S][width]
-  std::vector<float> weights_plane_;  // NCHW: as given, [K][R·S]
+  std::vector<AlignedBuffer> pass_weights_;       // NHWC, per pass
+  std::vector<std::vector<float>> plane_weights_;  // NCHW, per pass
   std::vector<float> bias_;
 };
 
@@ -210,7 +313,6 @@ constinit const Implementation depthwise_implementation{
     "depthwise",
     [](const Problem& pr, const Context& ctx) -> std::string {
       if (!ctx.kernels) return "needs AVX2 or AVX-512 (SVERTKA_ISA=reference)";
-      if (pr.op != Op::conv2d) return "conv2d only";
       if (pr.p.groups != pr.p.in_channels) return "groups != in_channels";
       if (pr.p.kernel_h > kMaxRows) return "kernel_h > 64";
       return {};

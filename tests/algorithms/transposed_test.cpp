@@ -98,5 +98,90 @@ TEST_P(TransposedDirect, MatchesEveryFormulationOnPhaseShapes) {
 
 SVERTKA_INSTANTIATE_FOR_ISAS_AND_THREADS(TransposedDirect);
 
+class TransposedDepthwise : public ForcedAlgorithm {};
+
+// groups = in_channels, channel multipliers, every stride to 4 (phases without taps), the
+// bilinear filters, dilation, large and asymmetric padding, output padding.
+TEST_P(TransposedDepthwise, MatchesEveryFormulation) {
+  const ScopedEnv scoped = force("depthwise");
+  std::mt19937 rng(4);
+  struct S {
+    int64_t c, m, h, w, k, s, d, pt, pb, pl, pr, op;
+  };
+  const S list[] = {
+      {32, 1, 6, 20, 3, 2, 1, 1, 1, 1, 1, 0},  {17, 1, 5, 9, 3, 2, 1, 1, 1, 1, 1, 1},
+      {16, 1, 4, 13, 5, 3, 1, 2, 2, 2, 2, 0},  {7, 1, 4, 7, 7, 4, 1, 3, 3, 3, 3, 3},
+      {5, 2, 5, 8, 4, 2, 1, 1, 0, 2, 1, 1},    {48, 1, 3, 16, 2, 2, 1, 0, 0, 0, 0, 0},
+      {8, 3, 4, 6, 3, 3, 2, 1, 2, 2, 1, 1},    {33, 1, 6, 6, 1, 4, 1, 0, 0, 0, 0, 2},
+      {64, 1, 7, 30, 3, 1, 1, 0, 0, 0, 0, 0},  {20, 1, 5, 11, 3, 2, 3, 4, 4, 4, 4, 2},
+  };
+  for (const S& s : list) {
+    for (Layout layout : {Layout::nchw, Layout::nhwc}) {
+      ConvParams p;
+      p.batch = 2;
+      p.in_channels = p.groups = s.c;
+      p.out_channels = s.c * s.m;
+      p.in_height = s.h;
+      p.in_width = s.w;
+      p.kernel_h = p.kernel_w = s.k;
+      p.stride_h = p.stride_w = s.s;
+      p.dilation_h = p.dilation_w = s.d;
+      p.pad_top = s.pt;
+      p.pad_bottom = s.pb;
+      p.pad_left = s.pl;
+      p.pad_right = s.pr;
+      p.output_padding_h = p.output_padding_w = s.op;
+      p.layout = layout;
+      EXPECT_TRUE(matches_every_formulation(p, rng));
+    }
+  }
+}
+
+TEST_P(TransposedDepthwise, MatchesEveryFormulationOnDepthwiseShapesOfTheRandomSweep) {
+  const ScopedEnv scoped = force("depthwise");
+  std::mt19937 rng(5);
+  int tested = 0;
+  for (const ConvParams& p : random_shapes(Op::conv_transpose2d, 400, 43)) {
+    if (p.groups != p.in_channels) continue;
+    EXPECT_TRUE(matches_every_formulation(p, rng));
+    ++tested;
+  }
+  EXPECT_GT(tested, 20);
+}
+
+// Bilinear upsampling takes the depthwise phases by default: against the interpolation
+// formula for factors 1-4, and exact at the input points.
+TEST_P(TransposedDepthwise, BilinearUpsamplingRunsHereAndMatchesTheFormula) {
+  const ScopedEnv scoped{{"SVERTKA_ISA", isa()},
+                         {"SVERTKA_NUM_THREADS", std::to_string(std::get<1>(GetParam()))}};
+  std::mt19937 rng(6);
+  for (int64_t factor : {1, 2, 3, 4})
+    for (Layout layout : {Layout::nchw, Layout::nhwc}) {
+      const int64_t n = 2, c = 19, h = 7, w = 11, oh = (h - 1) * factor + 1, ow = (w - 1) * factor + 1;
+      const auto src = random_floats(n * c * h * w, rng);
+      std::vector<float> want(n * c * oh * ow), got(want.size()), magnitude(want.size());
+      reference::upsample_bilinear_interpolate(src.data(), n, c, h, w, factor, layout, want.data());
+      reference::upsample_bilinear_interpolate(absolute(src).data(), n, c, h, w, factor, layout,
+                                               magnitude.data());
+      upsample_bilinear(src, n, c, h, w, factor, layout, got);
+      EXPECT_TRUE(close(want, got, magnitude)) << "factor " << factor << " " << to_string(layout);
+      for (int64_t y = 0; y < h; ++y)
+        for (int64_t x = 0; x < w; ++x) {
+          const TensorDesc in{n, c, h, w, layout}, out{n, c, oh, ow, layout};
+          ASSERT_EQ(got[out.offset(1, 5, y * factor, x * factor)], src[in.offset(1, 5, y, x)]);
+        }
+    }
+  ConvParams p;
+  p.in_channels = p.out_channels = p.groups = 8;
+  p.in_height = p.in_width = 5;
+  p.kernel_h = p.kernel_w = 3;
+  p.stride_h = p.stride_w = 2;
+  p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1;
+  const Plan plan(Op::conv_transpose2d, p, std::vector<float>(8 * 9));
+  EXPECT_NE(plan.describe().find("depthwise " + isa()), std::string::npos) << plan.describe();
+}
+
+SVERTKA_INSTANTIATE_FOR_ISAS_AND_THREADS(TransposedDepthwise);
+
 }  // namespace
 }  // namespace svertka::test
