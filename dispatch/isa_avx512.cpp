@@ -33,6 +33,7 @@ const KernelTable table{"avx512",
                          kernels::depthwise_plane_row<Arch>},
                         kernels::copy_floats<Arch>,
                         kernels::zero_floats<Arch>,
+                        kernels::add_floats<Arch>,
                         kernels::copy_chunks<Arch>,
                         kernels::copy_rows<Arch>,
                         kernels::fma_peak<Arch>};

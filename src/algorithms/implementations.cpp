@@ -3,6 +3,7 @@
 #include "../algorithm.hpp"
 #include "depthwise.hpp"
 #include "direct.hpp"
+#include "gemm_col2im.hpp"
 #include "im2col_gemm.hpp"
 #include "reference_algorithm.hpp"
 
@@ -10,7 +11,7 @@ namespace svertka {
 
 std::span<const Implementation> implementations() {
   static const Implementation list[] = {depthwise_implementation, direct_implementation,
-                                        im2col_gemm_implementation,
+                                        im2col_gemm_implementation, gemm_col2im_implementation,
                                         reference_implementation};
   return list;
 }

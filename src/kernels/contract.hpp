@@ -93,6 +93,7 @@ struct KernelTable {
   // k-interleaved A micro-panel; from_stride 0 repeats one chunk, e.g. of zeros).
   void (*copy_floats)(const float* from, int64_t n, float* to);
   void (*zero_floats)(float* to, int64_t n);
+  void (*add_floats)(const float* from, int64_t n, float* to);  // to[i] += from[i]
   void (*copy_chunks)(const float* from, int64_t from_stride, int64_t chunks, float* to,
                       int64_t to_stride);
   // rows rows of len floats: to + i·to_stride <- from + i·from_stride.

@@ -23,6 +23,16 @@ void zero_floats(float* to, int64_t n) {
   for (; i < n; ++i) to[i] = 0.0f;
 }
 
+template <class Arch>
+void add_floats(const float* from, int64_t n, float* to) {
+  using V = xsimd::batch<float, Arch>;
+  int64_t i = 0;
+  for (; i + int64_t{V::size} <= n; i += V::size) {
+    (V::load_unaligned(to + i) + V::load_unaligned(from + i)).store_unaligned(to + i);
+  }
+  for (; i < n; ++i) to[i] += from[i];
+}
+
 // Chunk j (kInterleave floats) at from + j·from_stride to to + j·to_stride.
 template <class Arch>
 void copy_chunks(const float* from, int64_t from_stride, int64_t chunks, float* to,

@@ -36,30 +36,10 @@ namespace {
   return ::testing::AssertionSuccess();
 }
 
-class TransposedDirect : public ForcedAlgorithm {};
-
-TEST_P(TransposedDirect, MatchesEveryFormulationOnTailShapes) {
-  const ScopedEnv scoped = force("direct");
-  std::mt19937 rng(1);
-  for (const ConvParams& p : tail_shapes(Op::conv_transpose2d)) {
-    EXPECT_TRUE(matches_every_formulation(p, rng));
-  }
-}
-
-TEST_P(TransposedDirect, MatchesEveryFormulationOnARandomSweep) {
-  const ScopedEnv scoped = force("direct");
-  std::mt19937 rng(2);
-  for (const ConvParams& p : random_shapes(Op::conv_transpose2d, 200, 41)) {
-    if (p.kernel_h * p.kernel_w > 64) continue;
-    EXPECT_TRUE(matches_every_formulation(p, rng));
-  }
-}
-
 // Strides up to 4 and larger than the filter (phases without taps: bias only), filters no
 // larger than the stride (1x1 phases), padding larger than the filter, asymmetric padding,
 // dilation, output padding, groups and depthwise, channel counts around the tiles.
-TEST_P(TransposedDirect, MatchesEveryFormulationOnPhaseShapes) {
-  const ScopedEnv scoped = force("direct");
+void check_phase_shapes() {
   std::mt19937 rng(3);
   struct S {
     int64_t c, k, g, h, w, kh, kw, s, d, pt, pb, pl, pr, op;
@@ -96,7 +76,96 @@ TEST_P(TransposedDirect, MatchesEveryFormulationOnPhaseShapes) {
   }
 }
 
+void check_tail_and_random_shapes() {
+  std::mt19937 rng(1);
+  for (const ConvParams& p : tail_shapes(Op::conv_transpose2d)) {
+    EXPECT_TRUE(matches_every_formulation(p, rng));
+  }
+  for (const ConvParams& p : random_shapes(Op::conv_transpose2d, 200, 41)) {
+    if (p.kernel_h * p.kernel_w > 64) continue;  // direct's limit
+    EXPECT_TRUE(matches_every_formulation(p, rng));
+  }
+}
+
+// <conv2d(x), y> = <x, conv_transpose2d(y)> with each operation through a forced fast path.
+void check_adjoint(const std::string& conv_algorithm, const std::string& transposed_algorithm,
+                   const std::string& isa, bool depthwise_only) {
+  std::mt19937 rng(7);
+  int tested = 0;
+  for (ConvParams conv : random_shapes(Op::conv2d, 300, 17)) {
+    if (depthwise_only != (conv.groups == conv.in_channels)) continue;
+    if (conv.kernel_h * conv.kernel_w > 64 || conv.stride_w > 2) continue;
+    const Extent out = output_size(Op::conv2d, conv);
+    ConvParams t = conv;
+    t.in_channels = conv.out_channels;
+    t.out_channels = conv.in_channels;
+    t.in_height = out.height;
+    t.in_width = out.width;
+    t.output_padding_h = (conv.in_height + conv.pad_top + conv.pad_bottom -
+                          conv.dilation_h * (conv.kernel_h - 1) - 1) % conv.stride_h;
+    t.output_padding_w = (conv.in_width + conv.pad_left + conv.pad_right -
+                          conv.dilation_w * (conv.kernel_w - 1) - 1) % conv.stride_w;
+    if (depthwise_only && t.groups != t.in_channels) continue;  // a multiplier does not transpose
+    const BufferSizes s = buffer_sizes(Op::conv2d, conv);
+    const auto x = random_floats(s.src, rng), y = random_floats(s.dst, rng);
+    const auto w = random_floats(s.weights, rng);
+    std::vector<float> cx(s.dst), ty(s.src), abs_cx(s.dst);
+    {
+      const ScopedEnv e{{"SVERTKA_ALGO", conv_algorithm}, {"SVERTKA_ISA", isa}};
+      conv2d(conv, x, w, {}, cx);
+      conv2d(conv, absolute(x), absolute(w), {}, abs_cx);
+    }
+    {
+      const ScopedEnv e{{"SVERTKA_ALGO", transposed_algorithm}, {"SVERTKA_ISA", isa}};
+      conv_transpose2d(t, y, w, {}, ty);
+    }
+    double lhs = 0, rhs = 0, magnitude = 0;
+    for (std::size_t i = 0; i < s.dst; ++i) lhs += double(cx[i]) * y[i];
+    for (std::size_t i = 0; i < s.src; ++i) rhs += double(x[i]) * ty[i];
+    for (std::size_t i = 0; i < s.dst; ++i) magnitude += double(abs_cx[i]) * std::fabs(y[i]);
+    EXPECT_NEAR(lhs, rhs, 1e-5 * magnitude + 1e-30) << conv_algorithm << " / " << transposed_algorithm;
+    ++tested;
+  }
+  EXPECT_GT(tested, 10);
+}
+
+class Adjoint : public ForcedAlgorithm {};
+
+TEST_P(Adjoint, HoldsForTheFastPaths) {
+  check_adjoint("direct", "direct", isa(), false);
+  check_adjoint("im2col_gemm", "gemm_col2im", isa(), false);
+  check_adjoint("depthwise", "depthwise", isa(), true);
+}
+
+SVERTKA_INSTANTIATE_FOR_ISAS_AND_THREADS(Adjoint);
+
+class TransposedDirect : public ForcedAlgorithm {};
+
+TEST_P(TransposedDirect, MatchesEveryFormulationOnTailAndRandomShapes) {
+  const ScopedEnv scoped = force("direct");
+  check_tail_and_random_shapes();
+}
+
+TEST_P(TransposedDirect, MatchesEveryFormulationOnPhaseShapes) {
+  const ScopedEnv scoped = force("direct");
+  check_phase_shapes();
+}
+
 SVERTKA_INSTANTIATE_FOR_ISAS_AND_THREADS(TransposedDirect);
+
+class TransposedGemmCol2im : public ForcedAlgorithm {};
+
+TEST_P(TransposedGemmCol2im, MatchesEveryFormulationOnTailAndRandomShapes) {
+  const ScopedEnv scoped = force("gemm_col2im");
+  check_tail_and_random_shapes();
+}
+
+TEST_P(TransposedGemmCol2im, MatchesEveryFormulationOnPhaseShapes) {
+  const ScopedEnv scoped = force("gemm_col2im");
+  check_phase_shapes();
+}
+
+SVERTKA_INSTANTIATE_FOR_ISAS_AND_THREADS(TransposedGemmCol2im);
 
 class TransposedDepthwise : public ForcedAlgorithm {};
 

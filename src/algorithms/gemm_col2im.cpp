@@ -1,0 +1,158 @@
+#include "gemm_col2im.hpp"
+
+#include <algorithm>
+#include <vector>
+
+#include "../runtime/aligned_buffer.hpp"
+#include "../runtime/threads.hpp"
+#include "cost.hpp"
+#include "gemm_driver.hpp"
+
+namespace svertka {
+namespace {
+
+constexpr int64_t U = kInterleave;
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+class GemmCol2im final : public Algorithm {
+ public:
+  GemmCol2im(const Problem& pr, const Context& ctx, const float* weights, const float* bias)
+      : pr_(pr), table_(*ctx.kernels), threads_(ctx.threads), kernel_(ctx.kernels->gemm[0]) {
+    const ConvParams& p = pr.p;
+    cg_ = pr.in_per_group();
+    kg_ = pr.out_per_group();
+    cgp_ = ceil_div(cg_, U) * U;
+    taps_ = p.kernel_h * p.kernel_w;
+    cols_ = taps_ * kg_;
+    // B: [G][ceil(cols/NR)][Cgp][NR], column t·Kg + k holds weights[g·Cg + c][k][t].
+    const int64_t nr = kernel_.nr, panels = ceil_div(cols_, nr);
+    weights_ = AlignedBuffer(p.groups * panels * cgp_ * nr);
+    for (int64_t g = 0; g < p.groups; ++g)
+      for (int64_t c = 0; c < cg_; ++c)
+        for (int64_t k = 0; k < kg_; ++k)
+          for (int64_t t = 0; t < taps_; ++t) {
+            const int64_t j = t * kg_ + k;
+            weights_.data()[((g * panels + j / nr) * cgp_ + c) * nr + j % nr] =
+                weights[((g * cg_ + c) * kg_ + k) * taps_ + t];
+          }
+    zeros_.assign(ceil_div(p.in_width, kernel_.mr) * kernel_.mr, 0.0f);
+    bias_.assign(p.out_channels, 0.0f);
+    if (bias) std::copy(bias, bias + p.out_channels, bias_.begin());
+    const int64_t want = threads_ > 1 ? 8 * int64_t{threads_} : 1;
+    band_ = std::clamp(ceil_div(p.batch * p.groups * pr.out_h, want), int64_t{1}, pr.out_h);
+    bands_ = ceil_div(pr.out_h, band_);
+  }
+
+  void execute(const float* src, float* dst) const override {
+    const ConvParams& p = pr_.p;
+    parallel_for(threads_, p.batch * p.groups * bands_, [&](int64_t task) {
+      run(task / bands_ / p.groups, task / bands_ % p.groups, task % bands_, src, dst);
+    });
+  }
+
+  std::string describe() const override {
+    return "gemm_col2im " + std::string(table_.isa) + " " + std::to_string(kernel_.mr) + "x" +
+           std::to_string(kernel_.nr) + " threads=" + std::to_string(threads_);
+  }
+
+ private:
+  // Output rows [band·b, +band) of image n, group g: bias, then every input row that reaches
+  // them, in order (deterministic), its column block computed once here.
+  void run(int64_t n, int64_t g, int64_t b, const float* src, float* dst) const {
+    const ConvParams& p = pr_.p;
+    const int64_t oy0 = b * band_, oy1 = std::min(pr_.out_h, oy0 + band_);
+    const int64_t mr = kernel_.mr, nr = kernel_.nr, w = p.in_width;
+    const int64_t panel = cgp_ * mr, a_floats = ceil_div(w, mr) * panel;
+    float* a = thread_workspace(a_floats + w * cols_);
+    float* col = a + a_floats;
+    const bool nhwc = p.layout == Layout::nhwc;
+    const int64_t plane = pr_.out_h * pr_.out_w;
+    for (int64_t oy = oy0; oy < oy1; ++oy)
+      for (int64_t ox = 0; ox < pr_.out_w; ++ox)
+        for (int64_t k = 0; k < kg_; ++k) {
+          const int64_t ch = g * kg_ + k;
+          dst[nhwc ? ((n * pr_.out_h + oy) * pr_.out_w + ox) * p.out_channels + ch
+                   : (n * p.out_channels + ch) * plane + oy * pr_.out_w + ox] = bias_[ch];
+        }
+    // Input rows iy with iy·sh - pad_top + r·dh in [oy0, oy1) for some r.
+    const int64_t span = (p.kernel_h - 1) * p.dilation_h;
+    const int64_t iy0 = std::max<int64_t>(0, oy0 + p.pad_top - span) / p.stride_h;
+    const int64_t iy1 = std::min(p.in_height, (oy1 - 1 + p.pad_top) / p.stride_h + 1);
+    for (int64_t iy = iy0; iy < iy1; ++iy) {
+      pack_row(src, n, g, iy, a);
+      gemm_block(kernel_, w, cols_, cgp_, a, panel, weights_.data() + g * ceil_div(cols_, nr) * cgp_ * nr,
+                 cgp_ * nr, col, cols_, Init::bias_rows, zeros_.data());
+      for (int64_t r = 0; r < p.kernel_h; ++r) {
+        const int64_t oy = iy * p.stride_h - p.pad_top + r * p.dilation_h;
+        if (oy < oy0 || oy >= oy1) continue;
+        for (int64_t ix = 0; ix < w; ++ix)
+          for (int64_t s = 0; s < p.kernel_w; ++s) {
+            const int64_t ox = ix * p.stride_w - p.pad_left + s * p.dilation_w;
+            if (ox < 0 || ox >= pr_.out_w) continue;
+            const float* from = col + ix * cols_ + (r * p.kernel_w + s) * kg_;
+            if (nhwc) {
+              table_.add_floats(from, kg_, dst + ((n * pr_.out_h + oy) * pr_.out_w + ox) *
+                                                     p.out_channels + g * kg_);
+            } else {
+              float* to = dst + (n * p.out_channels + g * kg_) * plane + oy * pr_.out_w + ox;
+              for (int64_t k = 0; k < kg_; ++k) to[k * plane] += from[k];
+            }
+          }
+      }
+    }
+  }
+
+  // Input row iy of image n, group g, as k-interleaved A micro-panels [W/MR][Cgp/U][MR][U].
+  void pack_row(const float* src, int64_t n, int64_t g, int64_t iy, float* a) const {
+    const ConvParams& p = pr_.p;
+    const int64_t mr = kernel_.mr, w = p.in_width, plane = p.in_height * w;
+    table_.zero_floats(a, ceil_div(w, mr) * cgp_ * mr);
+    for (int64_t ix = 0; ix < w; ++ix) {
+      float* to = a + ix / mr * cgp_ * mr + ix % mr * U;
+      for (int64_t c = 0; c < cg_; ++c) {
+        const float v = p.layout == Layout::nhwc
+                            ? src[((n * p.in_height + iy) * w + ix) * p.in_channels + g * cg_ + c]
+                            : src[(n * p.in_channels + g * cg_ + c) * plane + iy * w + ix];
+        to[c / U * mr * U + c % U] = v;
+      }
+    }
+  }
+
+  Problem pr_;
+  const KernelTable& table_;
+  int threads_;
+  const Brgemm& kernel_;
+  int64_t cg_ = 0, kg_ = 0, cgp_ = 0, taps_ = 0, cols_ = 0, band_ = 1, bands_ = 1;
+  AlignedBuffer weights_;
+  std::vector<float> bias_;
+  std::vector<float> zeros_;  // the column block's "bias": a row's worth of zeros
+};
+
+}  // namespace
+
+constinit const Implementation gemm_col2im_implementation{
+    "gemm_col2im",
+    [](const Problem& pr, const Context& ctx) -> std::string {
+      if (!ctx.kernels) return "needs AVX2 or AVX-512 (SVERTKA_ISA=reference)";
+      if (pr.op != Op::conv_transpose2d) return "conv_transpose2d only";
+      return {};
+    },
+    // The GEMM over useful work with the register block's padding, plus writing and adding
+    // the column block (R·S·K/G per input pixel) and packing the input.
+    [](const Problem& pr, const Context& ctx) {
+      const ConvParams& p = pr.p;
+      const Brgemm& k = ctx.kernels->gemm[0];
+      const int64_t cols = p.kernel_h * p.kernel_w * pr.out_per_group();
+      const double kernel = cost::macs(pr) * cost::padded(cols, k.nr) *
+                            cost::padded(pr.in_per_group(), kInterleave) / cost::fma_rate(ctx) /
+                            0.85;
+      const double column = double(p.batch * p.groups * cols) * double(p.in_height * p.in_width);
+      return kernel + column * 3 * cost::kCopy + double(pr.src().size()) * cost::kCopyStrided;
+    },
+    [](const Problem& pr, const Context& ctx, const float* w,
+       const float* b) -> std::unique_ptr<Algorithm> {
+      return std::make_unique<GemmCol2im>(pr, ctx, w, b);
+    }};
+
+}  // namespace svertka
