@@ -139,7 +139,8 @@ constinit const Implementation gemm_col2im_implementation{
       return {};
     },
     // The GEMM over useful work with the register block's padding, plus writing and adding
-    // the column block (R·S·K/G per input pixel) and packing the input.
+    // the column block (R·S·K/G per input pixel; NCHW adds one element at a time) and
+    // packing the input.
     [](const Problem& pr, const Context& ctx) {
       const ConvParams& p = pr.p;
       const Brgemm& k = ctx.kernels->gemm[0];
@@ -148,7 +149,8 @@ constinit const Implementation gemm_col2im_implementation{
                             cost::padded(pr.in_per_group(), kInterleave) / cost::fma_rate(ctx) /
                             0.85;
       const double column = double(p.batch * p.groups * cols) * double(p.in_height * p.in_width);
-      return kernel + column * 3 * cost::kCopy + double(pr.src().size()) * cost::kCopyStrided;
+      const double per_column = p.layout == Layout::nhwc ? 3 * cost::kCopy : 3 * cost::kCopyStrided;
+      return kernel + column * per_column + double(pr.src().size()) * cost::kCopyStrided;
     },
     [](const Problem& pr, const Context& ctx, const float* w,
        const float* b) -> std::unique_ptr<Algorithm> {
