@@ -1,6 +1,9 @@
 #include "layers.hpp"
 
+#include <cctype>
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 
@@ -60,6 +63,78 @@ std::vector<Layer> read_layers(const std::string& path, Layout layout) {
     layers.push_back(l);
   }
   return layers;
+}
+
+Layer parse_problem(const std::string& text, Layout layout) {
+  std::string rest = text;
+  Layer l;
+  l.name = text;
+  if (rest.rfind("deconv:", 0) == 0) {
+    l.op = Op::conv_transpose2d;
+    rest = rest.substr(7);
+  } else if (rest.rfind("conv:", 0) == 0) {
+    rest = rest.substr(5);
+  }
+  std::map<std::string, int64_t> v;
+  for (std::size_t i = 0; i < rest.size();) {
+    if (rest[i] == '_') {
+      ++i;
+      continue;
+    }
+    std::size_t j = i;
+    while (j < rest.size() && std::isalpha(static_cast<unsigned char>(rest[j]))) ++j;
+    const std::string key = rest.substr(i, j - i);
+    if (key == "n") {  // the name, to the end, quotes optional
+      std::string name = rest.substr(j);
+      if (name.size() >= 2 && name.front() == '"' && name.back() == '"') {
+        name = name.substr(1, name.size() - 2);
+      }
+      l.name = name;
+      break;
+    }
+    std::size_t k = j;
+    while (k < rest.size() && std::isdigit(static_cast<unsigned char>(rest[k]))) ++k;
+    static const std::set<std::string> keys{"g",  "mb", "ic", "ih", "iw", "oc", "oh", "ow", "kh",
+                                            "kw", "sh", "sw", "ph", "pw", "dh", "dw"};
+    if (key.empty() || !keys.count(key) || k == j) {
+      throw std::runtime_error("problem \"" + text + "\": bad key at \"" + rest.substr(i) + "\"");
+    }
+    v[key] = std::stoll(rest.substr(j, k - j));
+    i = k;
+  }
+  auto get = [&](const char* key, int64_t fallback) { return v.count(key) ? v[key] : fallback; };
+  for (const char* required : {"ic", "oc", "ih", "kh"}) {
+    if (!v.count(required)) {
+      throw std::runtime_error("problem \"" + text + "\": missing " + required);
+    }
+  }
+  ConvParams& p = l.params;
+  p.groups = get("g", 1);
+  p.batch = get("mb", 1);
+  p.in_channels = v["ic"];
+  p.out_channels = v["oc"];
+  p.in_height = v["ih"];
+  p.in_width = get("iw", p.in_height);
+  p.kernel_h = v["kh"];
+  p.kernel_w = get("kw", p.kernel_h);
+  p.stride_h = get("sh", 1);
+  p.stride_w = get("sw", p.stride_h);
+  p.pad_top = p.pad_bottom = get("ph", 0);
+  p.pad_left = p.pad_right = get("pw", p.pad_top);
+  p.dilation_h = get("dh", 0) + 1;
+  p.dilation_w = get("dw", p.dilation_h - 1) + 1;
+  p.layout = layout;
+  Extent out;
+  try {
+    out = output_size(l.op, p);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error("problem \"" + text + "\": " + e.what());
+  }
+  if ((v.count("oh") && v["oh"] != out.height) || (v.count("ow") && v["ow"] != out.width)) {
+    throw std::runtime_error("problem \"" + text + "\": oh/ow disagree with the output size " +
+                             std::to_string(out.height) + "x" + std::to_string(out.width));
+  }
+  return l;
 }
 
 Layer sampled(const Layer& layer, double max_flops, double* fraction) {

@@ -18,6 +18,13 @@ struct Layer {
 // Throws std::runtime_error naming the file and line of a malformed row.
 std::vector<Layer> read_layers(const std::string& path, Layout layout);
 
+// One layer from a oneDNN-style problem string, e.g. "mb1ic64ih56oc64kh3ph1" or
+// "deconv:g2mb1_ic32oc32_ih14kh4sh2ph1_n\"up\"": keys g mb ic ih iw oc oh ow kh kw sh sw ph pw dh
+// dw (dilation - 1, as in benchdnn) and n (name); '_' separates freely; iw, kw, sw, pw, dw
+// default to the h value, mb, g, sh to 1, ph, dh to 0. Throws std::runtime_error naming the
+// bad key.
+Layer parse_problem(const std::string& text, Layout layout);
+
 // A smaller layer with the same per-window work, for kernels too slow to run whole: groups
 // (or output channels when groups = 1) are cut until the FLOPs fit in max_flops.
 Layer sampled(const Layer& layer, double max_flops, double* fraction);

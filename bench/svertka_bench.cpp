@@ -1,13 +1,17 @@
 // The benchmark suite: Google Benchmark over the layer suite (bench/layers.csv). Per layer,
 // interleaved: svertka's default choice, each other applicable algorithm forced, the reference
 // (sampled where slow) and oneDNN where installed, in the same layout and thread count; and the
-// FMA peak of each ISA measured in the same run. GFLOP/s count useful work (flops()).
-//   svertka-bench [--layers=FILE.csv] [--layout=nchw|nhwc] [--threads=N] [--isa=avx512|avx2]
-//                 [Google Benchmark flags]
+// FMA peak of each ISA measured in the same run. GFLOP/s count useful work (flops()). Ends
+// with a summary table, the JSON results and a chart (usage: kUsage below).
 #include <benchmark/benchmark.h>
 
 #include <chrono>
+#include <unistd.h>
+
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <iostream>
 #include <random>
 
@@ -18,13 +22,15 @@
 #include "peak.hpp"
 #include "problem.hpp"
 #include "reference/reference.hpp"
+#include "report.hpp"
+#include "runtime/topology.hpp"
 #include "runtime/threads.hpp"
 
 namespace svertka::bench {
 namespace {
 
 // Reference kernels are slow: each is run on a sample of its layer of at most this much work.
-constexpr double kReferenceFlops = 2e8;
+double reference_flops = 2e8;
 
 std::vector<float> random_floats(std::size_t n) {
   std::mt19937 rng(1);
@@ -46,7 +52,13 @@ void timed_loop(benchmark::State& state, double flops, Body body) {
   if (ctx.kernels) state.counters["peak%"] = 100.0 * gflops / peak_gflops(*ctx.kernels, ctx.threads);
 }
 
-void svertka_layer(benchmark::State& state, const Layer& layer, const std::string& algorithm) {
+void svertka_layer(benchmark::State& state, const Layer& layer, const std::string& algorithm,
+                   int index, int count) {
+  static int shown = 0;  // progress, once per layer, on stderr beside the console table
+  if (index > shown) {
+    shown = index;
+    std::cerr << "[" << index << "/" << count << "] " << layer.name << "\n";
+  }
   if (!algorithm.empty()) ::setenv("SVERTKA_ALGO", algorithm.c_str(), 1);
   const BufferSizes s = buffer_sizes(layer.op, layer.params);
   const auto src = random_floats(s.src), w = random_floats(s.weights), b = random_floats(s.bias);
@@ -63,7 +75,7 @@ void svertka_layer(benchmark::State& state, const Layer& layer, const std::strin
 
 void reference_layer(benchmark::State& state, const Layer& layer) {
   double fraction = 1;
-  const Layer s = sampled(layer, kReferenceFlops, &fraction);
+  const Layer s = sampled(layer, reference_flops, &fraction);
   const Problem pr = make_problem(s.op, s.params);
   const auto src = random_floats(pr.src().size()), w = random_floats(pr.weights_size()),
              b = random_floats(pr.p.out_channels);
@@ -98,16 +110,24 @@ void peak(benchmark::State& state, const KernelTable* table) {
 }
 
 std::string take_option(int& argc, char** argv, const char* name, const char* fallback) {
-  const std::string prefix = std::string("--") + name + "=";
+  const std::string prefix = std::string("--") + name + "=", flag = std::string("--") + name;
   for (int i = 1; i < argc; ++i) {
-    if (std::strncmp(argv[i], prefix.c_str(), prefix.size()) == 0) {
-      std::string value = argv[i] + prefix.size();
+    const bool valued = std::strncmp(argv[i], prefix.c_str(), prefix.size()) == 0;
+    if (valued || argv[i] == flag) {
+      std::string value = valued ? argv[i] + prefix.size() : "1";
       for (int j = i; j + 1 < argc; ++j) argv[j] = argv[j + 1];
       --argc;
       return value;
     }
   }
   return fallback;
+}
+
+bool has_option(int argc, char** argv, const char* prefix) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::strncmp(argv[i], prefix, std::strlen(prefix)) == 0) return true;
+  }
+  return false;
 }
 
 // The algorithms worth forcing for a layer: every applicable one but the reference, which
@@ -122,58 +142,134 @@ std::vector<std::string> forced_algorithms(const Layer& layer) {
   return names;
 }
 
+
+constexpr const char* kUsage =
+    "usage: svertka-bench [LAYERS.csv | PROBLEM ...] [--layout=nchw|nhwc] [--threads=N]\n"
+    "                     [--isa=avx512|avx2] [--quick] [--out=DIR] [Google Benchmark flags]\n"
+    "  LAYERS.csv  layers in the columns of bench/layers.csv (default: that file)\n"
+    "  PROBLEM     one layer as a oneDNN-style string, e.g. mb1ic64ih56oc64kh3ph1\n"
+    "              (prefix deconv: for a transposed convolution)\n"
+    "  --quick     every third layer, short runs: a first look in under a minute\n"
+    "  --out=DIR   where bench.json (Google Benchmark's format), summary.txt and chart.svg go\n";
+
 }  // namespace
 }  // namespace svertka::bench
 
 int main(int argc, char** argv) {
   using namespace svertka;
   using namespace svertka::bench;
-  const std::string path = take_option(argc, argv, "layers", SVERTKA_LAYERS_CSV);
+  if (has_option(argc, argv, "--help")) {
+    std::cout << kUsage;
+    return 0;
+  }
   const std::string layout_name = take_option(argc, argv, "layout", "nchw");
   const std::string threads = take_option(argc, argv, "threads", "");
   const std::string isa = take_option(argc, argv, "isa", "");
+  const bool quick = !take_option(argc, argv, "quick", "").empty();
+  const std::string out_dir = take_option(argc, argv, "out", "svertka-bench-results");
+  std::string layers_file = take_option(argc, argv, "layers", "");
   if (layout_name != "nchw" && layout_name != "nhwc") {
-    std::cerr << "--layout must be nchw or nhwc\n";
+    std::cerr << "--layout must be nchw or nhwc\n" << kUsage;
     return 2;
   }
+  const Layout layout = layout_name == "nchw" ? Layout::nchw : Layout::nhwc;
   if (!threads.empty()) ::setenv("SVERTKA_NUM_THREADS", threads.c_str(), 1);
   if (!isa.empty()) {
     ::setenv("SVERTKA_ISA", isa.c_str(), 1);
     ::setenv("ONEDNN_MAX_CPU_ISA", isa == "avx2" ? "AVX2" : "AVX512_CORE", 1);
   }
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
+  // Layers: CSV files and problem strings given as arguments, else the suite.
   std::vector<Layer> layers;
+  std::vector<char*> rest{argv[0]};
   try {
-    layers = read_layers(path, layout_name == "nchw" ? Layout::nchw : Layout::nhwc);
+    for (int i = 1; i < argc; ++i) {
+      const std::string arg = argv[i];
+      if (arg.rfind("--", 0) == 0) {
+        rest.push_back(argv[i]);
+      } else if (arg.size() > 4 && arg.substr(arg.size() - 4) == ".csv") {
+        for (const Layer& l : read_layers(arg, layout)) layers.push_back(l);
+      } else {
+        layers.push_back(parse_problem(arg, layout));
+      }
+    }
+    if (!layers_file.empty() || layers.empty()) {
+      for (const Layer& l : read_layers(layers_file.empty() ? SVERTKA_LAYERS_CSV : layers_file, layout)) {
+        layers.push_back(l);
+      }
+    }
     configured_context();
   } catch (const std::exception& e) {
-    std::cerr << e.what() << "\n";
+    std::cerr << e.what() << "\n" << kUsage;
     return 2;
   }
-  if (!have_onednn()) std::cerr << "svertka-bench: built without oneDNN; no side-by-side rows\n";
-  for (Isa i : {Isa::avx512, Isa::avx2}) {
-    if (detected_isa() >= i) {
-      benchmark::RegisterBenchmark((std::string("peak/") + to_string(i)).c_str(), peak,
-                                   kernel_table(i))
-          ->Iterations(1);
-    }
+  if (quick) {  // every third layer
+    std::vector<Layer> third;
+    for (std::size_t i = 0; i < layers.size(); i += 3) third.push_back(layers[i]);
+    layers = third;
   }
-  for (const Layer& layer : layers) {
+  // Google Benchmark's own JSON, unless the caller chose the output.
+  std::filesystem::create_directories(out_dir);
+  std::vector<std::string> extra;
+  if (!has_option(argc, argv, "--benchmark_out=")) {
+    extra.push_back("--benchmark_out=" + out_dir + "/bench.json");
+    extra.push_back("--benchmark_out_format=json");
+  }
+  if (quick && !has_option(argc, argv, "--benchmark_min_time")) {
+    extra.push_back("--benchmark_min_time=0.05");
+  }
+  for (std::string& e : extra) rest.push_back(e.data());
+  int rest_argc = int(rest.size());
+  benchmark::Initialize(&rest_argc, rest.data());
+  if (benchmark::ReportUnrecognizedArguments(rest_argc, rest.data())) return 2;
+  if (!have_onednn()) std::cerr << "svertka-bench: built without oneDNN; no side-by-side rows\n";
+  reference_flops = quick ? 3e7 : 2e8;
+
+  // The FMA peak of each ISA, first and last: the summary takes the better of the two.
+  auto add_peaks = [] {
+    for (Isa i : {Isa::avx512, Isa::avx2}) {
+      if (detected_isa() >= i) {
+        benchmark::RegisterBenchmark((std::string("peak/") + to_string(i)).c_str(), peak,
+                                     kernel_table(i))
+            ->Iterations(1);
+      }
+    }
+  };
+  add_peaks();
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    const Layer& layer = layers[i];
     auto add = [&](const std::string& name, auto fn, auto... args) {
       benchmark::RegisterBenchmark((layer.name + "/" + name).c_str(), fn, args...)
           ->Unit(benchmark::kMillisecond)
           ->UseRealTime();
     };
-    add("svertka", svertka_layer, layer, std::string());
+    // Interleaved per layer, so that drift of a shared machine hits all alike.
+    add("svertka", svertka_layer, layer, std::string(), int(i + 1), int(layers.size()));
     const auto forced = forced_algorithms(layer);
     if (forced.size() > 1) {
-      for (const std::string& a : forced) add("svertka:" + a, svertka_layer, layer, a);
+      for (const std::string& a : forced) add("svertka:" + a, svertka_layer, layer, a, 0, 0);
     }
     add("reference", reference_layer, layer);
     if (have_onednn()) add("onednn", onednn_layer, layer);
   }
-  benchmark::RunSpecifiedBenchmarks();
+  add_peaks();
+  Summary summary(::isatty(STDOUT_FILENO) != 0);
+  benchmark::RunSpecifiedBenchmarks(&summary);
   benchmark::Shutdown();
+
+  std::ostringstream table;
+  table << "svertka-bench: " << layers.size() << " layers, " << layout_name << ", threads "
+        << configured_context().threads << ", CPU " << topology().cpu_model << "\n";
+  summary.print(layers, table);
+  std::cout << table.str();
+  std::ofstream(out_dir + "/summary.txt") << table.str();
+  std::string image;
+  if (summary.chart(layers, out_dir, image)) {
+    std::cout << "chart: " << image << "\n";
+  } else {
+    std::cout << "chart: gnuplot not found or failed (apt-get install gnuplot-nox); data in "
+              << out_dir << "/chart.dat\n";
+  }
+  std::cout << "results: " << out_dir << "/bench.json (compare runs with Google Benchmark's "
+            << "tools/compare.py)\n";
   return 0;
 }

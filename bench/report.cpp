@@ -1,0 +1,131 @@
+#include "report.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iomanip>
+#include <sstream>
+
+#include "problem.hpp"
+
+namespace svertka::bench {
+
+void Summary::ReportRuns(const std::vector<Run>& runs) {
+  ConsoleReporter::ReportRuns(runs);
+  for (const Run& run : runs) {
+    if (run.run_type != Run::RT_Iteration || run.error_occurred) continue;
+    const std::string name = run.run_name.function_name;
+    const auto slash = name.find('/');
+    const auto gflops = run.counters.find("GFLOP/s");
+    if (slash == std::string::npos || gflops == run.counters.end()) continue;
+    const std::string first = name.substr(0, slash), second = name.substr(slash + 1);
+    if (first == "peak") {
+      peaks_[second] = std::max(peaks_[second], gflops->second.value);
+      continue;
+    }
+    Result& r = results_[first][second];
+    if (gflops->second.value > r.gflops) r = {gflops->second.value, run.report_label};
+  }
+}
+
+const Summary::Result* Summary::find(const std::string& layer, const std::string& variant) const {
+  const auto l = results_.find(layer);
+  if (l == results_.end()) return nullptr;
+  const auto v = l->second.find(variant);
+  return v == l->second.end() ? nullptr : &v->second;
+}
+
+// The peak of the ISA the plan ran: describe() is "<op> <algorithm> <isa> ...".
+double Summary::peak_of(const Result& svertka) const {
+  std::istringstream words(svertka.label);
+  std::string op, algorithm, isa;
+  words >> op >> algorithm >> isa;
+  const auto p = peaks_.find(isa);
+  return p == peaks_.end() ? 0 : p->second;
+}
+
+void Summary::print(const std::vector<Layer>& layers, std::ostream& out) const {
+  auto fixed = [](double v, int digits) {
+    std::ostringstream s;
+    s << std::fixed << std::setprecision(digits) << v;
+    return s.str();
+  };
+  out << "\n" << std::left << std::setw(24) << "layer" << std::setw(8) << "op" << std::right
+      << std::setw(8) << "GFLOP" << std::setw(10) << "GFLOP/s" << std::setw(8) << "% peak"
+      << std::setw(9) << "x ref" << std::setw(9) << "x oneDNN" << "  algorithm/ISA\n";
+  std::map<std::string, std::vector<double>> vs_onednn, vs_reference;
+  for (const Layer& layer : layers) {
+    const Result* s = find(layer.name, "svertka");
+    if (!s) continue;
+    const Result* ref = find(layer.name, "reference");
+    const Result* dnnl = find(layer.name, "onednn");
+    const double peak = peak_of(*s);
+    const std::string kind = layer.op == Op::conv2d ? "conv" : "deconv";
+    std::istringstream words(s->label);
+    std::string op, algorithm, isa;
+    words >> op >> algorithm >> isa;
+    out << std::left << std::setw(24) << layer.name << std::setw(8) << kind << std::right
+        << std::setw(8) << fixed(flops(make_problem(layer.op, layer.params)) * 1e-9, 3)
+        << std::setw(10) << fixed(s->gflops, 1) << std::setw(8)
+        << (peak > 0 ? fixed(100 * s->gflops / peak, 1) : "-") << std::setw(9)
+        << (ref ? fixed(s->gflops / ref->gflops, 1) : "-") << std::setw(9)
+        << (dnnl ? fixed(s->gflops / dnnl->gflops, 2) : "-") << "  " << algorithm << "/" << isa
+        << "\n";
+    if (dnnl) vs_onednn[kind].push_back(s->gflops / dnnl->gflops);
+    if (ref) vs_reference[kind].push_back(s->gflops / ref->gflops);
+  }
+  auto geomean = [](const std::vector<double>& v) {
+    double sum = 0;
+    for (double x : v) sum += std::log(x);
+    return std::exp(sum / double(v.size()));
+  };
+  for (const char* kind : {"conv", "deconv"}) {
+    if (vs_reference.count(kind)) {
+      out << "geomean " << kind << ": x reference " << fixed(geomean(vs_reference.at(kind)), 1);
+      if (vs_onednn.count(kind)) {
+        out << ", x oneDNN " << fixed(geomean(vs_onednn.at(kind)), 3) << " over "
+            << vs_onednn.at(kind).size() << " layers";
+      }
+      out << "\n";
+    }
+  }
+  for (const auto& [isa, gflops] : peaks_) {
+    out << "FMA peak " << isa << ": " << fixed(gflops, 1) << " GFLOP/s (measured in this run)\n";
+  }
+}
+
+bool Summary::chart(const std::vector<Layer>& layers, const std::string& dir,
+                    std::string& image) const {
+  const std::string data = dir + "/chart.dat", script = dir + "/chart.gnuplot";
+  image = dir + "/chart.svg";
+  std::ofstream d(data);
+  double peak = 0, top = 0;
+  for (const Layer& layer : layers) {
+    const Result* s = find(layer.name, "svertka");
+    if (!s) continue;
+    const Result* dnnl = find(layer.name, "onednn");
+    peak = std::max(peak, peak_of(*s));
+    top = std::max({top, s->gflops, dnnl ? dnnl->gflops : 0.0});
+    d << '"' << layer.name << "\" " << s->gflops << " " << (dnnl ? dnnl->gflops : 0.0) << "\n";
+  }
+  d.close();
+  std::ofstream g(script);
+  g << "set terminal svg size 1400,600 dynamic font 'sans,11'\nset termoption noenhanced\n"
+    << "set output '" << image << "'\n"
+    << "set title 'GFLOP/s per layer: svertka beside oneDNN, the FMA peak as a line'\n"
+    << "set style data histograms\nset style histogram clustered gap 1\n"
+    << "set style fill solid 0.85 border -1\nset boxwidth 0.9\n"
+    << "set xtics rotate by -50 scale 0 font ',9'\nset ylabel 'GFLOP/s'\n"
+    << "set yrange [0:" << std::max(peak, top) * 1.1 << "]\nset grid ytics\nset key top right\n"
+    << "set arrow from graph 0, first " << peak << " to graph 1, first " << peak
+    << " nohead dt 2 lw 2 lc rgb '#aa0000'\n"
+    << "set label 'FMA peak " << int(peak) << "' at graph 0.01, first " << peak * 1.02
+    << " tc rgb '#aa0000'\n"
+    << "plot '" << data << "' using 2:xtic(1) title 'svertka' lc rgb '#2a6f97', "
+    << "'' using 3 title 'oneDNN' lc rgb '#c0c0c0'\n";
+  g.close();
+  return std::system(("gnuplot '" + script + "' 2>/dev/null").c_str()) == 0;
+}
+
+}  // namespace svertka::bench
