@@ -134,13 +134,19 @@ class Direct final : public Algorithm {
     pack_weights(weights);
     bias_.assign(p.out_channels + main_.nr, 0.0f);
     if (bias) std::copy(bias, bias + p.out_channels, bias_.begin());
-    // Work items: bands of rows of each pass, enough of them for every thread.
+    // Work items, enough for every thread: first blocks of output channels (each task then
+    // streams only its share of the weights, once), then bands of rows.
     const int64_t want = threads_ > 1 ? 8 * int64_t{threads_} : 1;
+    const int64_t units = p.batch * p.groups * int64_t(passes_.size());
+    const int64_t kb_per = ceil_div(kb_, std::clamp(ceil_div(want, units), int64_t{1}, kb_));
+    const int64_t bands = ceil_div(want, units * ceil_div(kb_, kb_per));
     for (int64_t q = 0; q < int64_t(passes_.size()); ++q) {
       const int64_t rows = passes_[q].rows;
-      const int64_t band = std::clamp(ceil_div(p.batch * p.groups * rows * int64_t(passes_.size()), want),
-                                      int64_t{1}, rows);
-      for (int64_t j = 0; j < rows; j += band) items_.push_back({q, j, std::min(rows, j + band)});
+      const int64_t band = std::clamp(ceil_div(rows, bands), int64_t{1}, std::max<int64_t>(rows, 1));
+      for (int64_t kb = 0; kb < kb_; kb += kb_per)
+        for (int64_t j = 0; j < rows; j += band) {
+          items_.push_back({q, j, std::min(rows, j + band), kb, std::min(kb_, kb + kb_per)});
+        }
     }
   }
 
@@ -170,7 +176,8 @@ class Direct final : public Algorithm {
 
  private:
   struct Item {
-    int64_t pass, j0, j1;
+    int64_t pass, j0, j1;  // pass rows
+    int64_t kb0, kb1;      // blocks of NR output channels
   };
   struct Pixel {
     int64_t oy, ox;
@@ -270,7 +277,7 @@ class Direct final : public Algorithm {
     const Pass& pass = passes_[item.pass];
     if (pass.taps.empty()) {  // no tap lands on real input: bias only
       alignas(64) float t[32 * 64];
-      for (int64_t kb = 0; kb < kb_; ++kb) {
+      for (int64_t kb = item.kb0; kb < item.kb1; ++kb) {
         for (int64_t i = 0; i < main_.nr; ++i) t[i] = bias_[g * kg_ + kb * main_.nr + i];
         for (int64_t j = item.j0; j < item.j1; ++j)
           for (int64_t i = 0; i < pass.cols; ++i) {
@@ -294,7 +301,7 @@ class Direct final : public Algorithm {
     const float* b[kMaxTaps];
     const float* as[kMaxTaps];
     alignas(64) float t[32 * 64];
-    for (int64_t kb = 0; kb < kb_; ++kb) {
+    for (int64_t kb = item.kb0; kb < item.kb1; ++kb) {
       const float* w = weights_.data() + pass.weights + (g * kb_ + kb) * n_taps * cgp_ * nr;
       const float* bias = bias_.data() + g * kg_ + kb * nr;
       const bool in_place = nr <= kg_ - kb * nr && p.layout == Layout::nhwc;
@@ -378,7 +385,7 @@ class Direct final : public Algorithm {
         }
         counts[tiles] = i;
       }
-      for (int64_t kb = 0; kb < kb_; ++kb) {
+      for (int64_t kb = item.kb0; kb < item.kb1; ++kb) {
         const float* w = weights_.data() + pass.weights + (g * kb_ + kb) * n_taps * cgp_ * nr;
         for (int64_t x = 0; x < tiles; ++x) {
           const float* a = ws + x * panel;
