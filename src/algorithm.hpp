@@ -10,6 +10,7 @@
 #include "cpu_features.hpp"
 #include "kernels/contract.hpp"
 #include "problem.hpp"
+#include "runtime/tuning.hpp"
 
 namespace svertka {
 
@@ -18,6 +19,7 @@ struct Context {
   Isa isa = Isa::reference;
   const KernelTable* kernels = nullptr;  // nullptr under Isa::reference
   int threads = 1;
+  Tuning tuning;  // from the tuning database; empty: the model decides
 };
 
 // The context the environment asks for: SVERTKA_ISA (capped by the CPU) and SVERTKA_NUM_THREADS.

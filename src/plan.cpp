@@ -8,6 +8,7 @@
 #include "kernel_tables.hpp"
 #include "runtime/environment.hpp"
 #include "runtime/threads.hpp"
+#include "runtime/tuning_db.hpp"
 
 namespace svertka {
 namespace {
@@ -36,6 +37,14 @@ const Implementation& choose(const Problem& pr, const Context& ctx, std::string&
       return impl;
     }
     throw_invalid("SVERTKA_ALGO=" + forced + " is not an algorithm; known:" + known);
+  }
+  if (ctx.tuning.tuned()) {
+    for (const Implementation& impl : implementations()) {
+      if (impl.name == ctx.tuning.algorithm && impl.why_not(pr, ctx).empty()) {
+        why = "tuned: " + tuning_file().string();
+        return impl;
+      }
+    }
   }
   const Implementation* best = nullptr;
   double best_cost = 0;
@@ -75,11 +84,16 @@ Plan::Plan(Op op, const ConvParams& params, std::span<const float> weights,
   Problem pr = make_problem(op, params);
   require_floats("weights", weights.size(), pr.weights_size());
   if (!bias.empty()) require_floats("bias", bias.size(), pr.p.out_channels);
-  const Context ctx = configured_context();
+  Context ctx = configured_context();
+  if (ctx.kernels && env("SVERTKA_ALGO").empty()) {
+    if (auto tuning = lookup_tuning(pr, ctx.kernels->isa, ctx.threads)) ctx.tuning = *tuning;
+  }
   std::string why;
   const Implementation& impl = choose(pr, ctx, why);
+  if (impl.name != ctx.tuning.algorithm) ctx.tuning = Tuning();  // a stale record: the model
   auto algorithm = impl.create(pr, ctx, weights.data(), bias.empty() ? nullptr : bias.data());
-  std::string description = std::string(to_string(op)) + " " + algorithm->describe();
+  std::string description = std::string(to_string(op)) + " " + algorithm->describe() +
+                            (ctx.tuning.tuned() ? " tuned" : "");
   if (verbose()) {
     log_line("plan " + description + " " + to_string(pr.p.layout) + " " + to_string(pr) +
              " (" + why + ")");

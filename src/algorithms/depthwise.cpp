@@ -112,7 +112,7 @@ class DepthwiseConv final : public Algorithm {
     // Work items: bands of rows of each pass, small enough for gathered rows to stay in L2,
     // many enough for every thread.
     const int64_t row_bytes = p.in_width * kp_ * int64_t{sizeof(float)};
-    const int64_t want = threads_ > 1 ? 8 * int64_t{threads_} : 1;
+    const int64_t want = wanted_tasks(ctx.tuning, threads_);
     for (int64_t q = 0; q < int64_t(passes_.size()); ++q) {
       Pass& pass = passes_[q];
       const int64_t fit = in_place_ ? pass.rows

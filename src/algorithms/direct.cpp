@@ -6,6 +6,7 @@
 #include "../runtime/aligned_buffer.hpp"
 #include "../runtime/threads.hpp"
 #include "cost.hpp"
+#include "gemm_driver.hpp"
 
 namespace svertka {
 namespace {
@@ -17,10 +18,11 @@ constexpr int64_t kPackedBytes = 1 << 20;  // packed border tiles per thread
 int64_t ceil_div(int64_t a, int64_t b) { return a >= 0 ? (a + b - 1) / b : -(-a / b); }
 int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -ceil_div(-a, b); }
 
-const Brgemm* find_kernel(const KernelTable& t, int mr, int nr, int row) {
+// The kernel of gemm's register block that reads A rows `step` input pixels apart.
+const Brgemm* row_kernel(const KernelTable& t, const Brgemm& gemm, int64_t step) {
   for (const auto* list : {&t.gemm, &t.direct}) {
     for (const Brgemm& k : *list) {
-      if (k.mr == mr && k.nr == nr && k.row == row) return &k;
+      if (k.mr == gemm.mr && k.nr == gemm.nr && k.row == U * step) return &k;
     }
   }
   return nullptr;
@@ -82,13 +84,14 @@ std::vector<Pass> make_passes(const Problem& pr, int64_t mr) {
   return passes;
 }
 
+// Input pixels between neighbouring pixels of a pass: the stride, or 1 for phases.
+int64_t input_step(const Problem& pr) { return pr.op == Op::conv2d ? pr.p.stride_w : 1; }
+
 std::string why_not(const Problem& pr, const Context& ctx) {
   if (!ctx.kernels) return "needs AVX2 or AVX-512 (SVERTKA_ISA=reference)";
   if (pr.p.kernel_h * pr.p.kernel_w > kMaxTaps) return "more than 64 filter taps";
-  const Brgemm& k = ctx.kernels->gemm[0];
-  const int64_t step = pr.op == Op::conv2d ? pr.p.stride_w : 1;
-  if (!find_kernel(*ctx.kernels, k.mr, k.nr, int(U * step))) {
-    return "stride_w " + std::to_string(step) + " has no row kernel (1 or 2)";
+  if (!row_kernel(*ctx.kernels, ctx.kernels->gemm[0], input_step(pr))) {
+    return "stride_w " + std::to_string(pr.p.stride_w) + " has no row kernel (1 or 2)";
   }
   return {};
 }
@@ -121,9 +124,10 @@ class Direct final : public Algorithm {
       : pr_(pr),
         table_(*ctx.kernels),
         threads_(ctx.threads),
-        gemm_(table_.gemm[0]),
-        main_(*find_kernel(table_, gemm_.mr, gemm_.nr,
-                           int(U * (pr.op == Op::conv2d ? pr.p.stride_w : 1)))),
+        gemm_(row_kernel(table_, tuned_gemm(table_, ctx.tuning.kernel), input_step(pr))
+                  ? tuned_gemm(table_, ctx.tuning.kernel)
+                  : table_.gemm[0]),
+        main_(*row_kernel(table_, gemm_, input_step(pr))),
         passes_(make_passes(pr, gemm_.mr)) {
     const ConvParams& p = pr.p;
     cg_ = pr.in_per_group();
@@ -136,7 +140,7 @@ class Direct final : public Algorithm {
     if (bias) std::copy(bias, bias + p.out_channels, bias_.begin());
     // Work items, enough for every thread: first blocks of output channels (each task then
     // streams only its share of the weights, once), then bands of rows.
-    const int64_t want = threads_ > 1 ? 8 * int64_t{threads_} : 1;
+    const int64_t want = wanted_tasks(ctx.tuning, threads_);
     const int64_t units = p.batch * p.groups * int64_t(passes_.size());
     const int64_t kb_per = ceil_div(kb_, std::clamp(ceil_div(want, units), int64_t{1}, kb_));
     const int64_t bands = ceil_div(want, units * ceil_div(kb_, kb_per));

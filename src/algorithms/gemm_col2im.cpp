@@ -18,7 +18,7 @@ int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 class GemmCol2im final : public Algorithm {
  public:
   GemmCol2im(const Problem& pr, const Context& ctx, const float* weights, const float* bias)
-      : pr_(pr), table_(*ctx.kernels), threads_(ctx.threads), kernel_(ctx.kernels->gemm[0]) {
+      : pr_(pr), table_(*ctx.kernels), threads_(ctx.threads), kernel_(tuned_gemm(*ctx.kernels, ctx.tuning.kernel)) {
     const ConvParams& p = pr.p;
     cg_ = pr.in_per_group();
     kg_ = pr.out_per_group();
@@ -39,7 +39,7 @@ class GemmCol2im final : public Algorithm {
     zeros_.assign(ceil_div(p.in_width, kernel_.mr) * kernel_.mr, 0.0f);
     bias_.assign(p.out_channels, 0.0f);
     if (bias) std::copy(bias, bias + p.out_channels, bias_.begin());
-    const int64_t want = threads_ > 1 ? 8 * int64_t{threads_} : 1;
+    const int64_t want = wanted_tasks(ctx.tuning, threads_);
     band_ = std::clamp(ceil_div(p.batch * p.groups * pr.out_h, want), int64_t{1}, pr.out_h);
     bands_ = ceil_div(pr.out_h, band_);
   }

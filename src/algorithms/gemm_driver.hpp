@@ -3,10 +3,19 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "../kernels/contract.hpp"
 
 namespace svertka {
+
+// The GEMM kernel a tuning names, or the table's default.
+inline const Brgemm& tuned_gemm(const KernelTable& table, const std::string& name) {
+  for (const Brgemm& k : table.gemm) {
+    if (name == k.name) return k;
+  }
+  return table.gemm[0];
+}
 
 // C[rows x cols] (=|+=) A·B over kc. a: ceil(rows/MR) A micro-panels, a_stride floats apart;
 // b: ceil(cols/NR) B micro-panels, b_stride floats apart. bias as in the contract: for

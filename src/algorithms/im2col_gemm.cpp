@@ -23,7 +23,7 @@ class Im2colGemm final : public Algorithm {
       : pr_(pr),
         threads_(ctx.threads),
         table_(*ctx.kernels),
-        kernel_(ctx.kernels->gemm[0]),
+        kernel_(tuned_gemm(*ctx.kernels, ctx.tuning.kernel)),
         nhwc_(pr.p.layout == Layout::nhwc) {
     const ConvParams& p = pr.p;
     kg_ = pr.out_per_group();
@@ -33,6 +33,12 @@ class Im2colGemm final : public Algorithm {
     pointwise_ = p.kernel_h == 1 && p.kernel_w == 1 && p.stride_h == 1 && p.stride_w == 1 &&
                  p.pad_top == 0 && p.pad_bottom == 0 && p.pad_left == 0 && p.pad_right == 0;
     blocking_ = model_blocking(topology(), kernel_.mr, kernel_.nr);
+    // The tuner's blocks, rounded to what the loops need.
+    const Tuning& t = ctx.tuning;
+    if (t.kc > 0) blocking_.kc = round_up(t.kc, kInterleave);
+    if (t.mc > 0) blocking_.mc = round_up(t.mc, kernel_.mr);
+    if (t.nc > 0) blocking_.nc = round_up(t.nc, kernel_.nr);
+    want_ = wanted_tasks(t, threads_);
     pack_weights(weights);
     // Padded so that a tile's bias reads stay inside (the contract reads whole MR or NR).
     bias_.assign(p.out_channels + std::max(kernel_.mr, kernel_.nr), 0.0f);
@@ -91,7 +97,7 @@ class Im2colGemm final : public Algorithm {
     const int64_t max_block = std::max(granule, std::min(c_fits, nhwc_ ? blocking_.mc : blocking_.nc));
     const int64_t images = pr_.p.batch * pr_.p.groups;
     pixel_block_ = round_up(ceil_div(pixels_, ceil_div(pixels_, max_block)), granule);
-    const int64_t want = threads_ > 1 ? 8 * int64_t{threads_} : 1;
+    const int64_t want = want_;
     if (images * ceil_div(pixels_, pixel_block_) < want) {
       const int64_t smaller = round_up(ceil_div(pixels_, ceil_div(want, images)), granule);
       pixel_block_ = std::max(std::min(pixel_block_, smaller), std::min(pixel_block_, 4 * granule));
@@ -286,7 +292,7 @@ class Im2colGemm final : public Algorithm {
   GemmBlocking blocking_;
   int64_t kg_ = 0, q_ = 0, qp_ = 0, pixels_ = 0;
   int64_t pixel_block_ = 0, pixel_blocks_ = 0, channel_block_ = 0, channel_splits_ = 0;
-  int64_t tasks_ = 0;
+  int64_t tasks_ = 0, want_ = 1;
   AlignedBuffer weights_;
   std::vector<float> bias_;
   std::vector<float> zeros_;  // a zero source for padding taps (NHWC)
