@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "api/c_calls.h"
 #include "svertka/svertka.h"
 
 namespace {
@@ -39,8 +40,6 @@ struct Case {
   std::function<void(svk_conv_params&)> mutate;
 };
 
-void set_layout(svk_conv_params& p, int value) { std::memcpy(&p.layout, &value, sizeof value); }
-
 std::vector<Case> invalid_cases() {
   std::vector<Case> cases;
   for (svk_op op : {SVK_CONV2D, SVK_CONV_TRANSPOSE2D}) {
@@ -66,8 +65,8 @@ std::vector<Case> invalid_cases() {
     add("groups", [](auto& p) { p.groups = 0; });
     add("groups", [](auto& p) { p.groups = 3; });  // 4 in_channels
     add("out_channels", [](auto& p) { p.out_channels = 5; });  // 2 groups
-    add("layout", [](auto& p) { set_layout(p, 2); });
-    add("layout", [](auto& p) { set_layout(p, -1); });
+    add("layout", [](auto& p) { set_layout(&p, 2); });
+    add("layout", [](auto& p) { set_layout(&p, -1); });
     add("output_padding_h", [](auto& p) { p.output_padding_h = -1; });
     add("output_padding_w", [](auto& p) { p.output_padding_w = 1; });  // conv, or >= stride 1
     add("in_height", [](auto& p) { p.in_height = kHuge; });           // overflow
@@ -152,16 +151,15 @@ TEST(CApiValidation, EveryRuleRejectsNamesTheFieldAndWritesNothing) {
 
 TEST(CApiValidation, InvalidOpIsRejectedByEveryEntryPointTakingOne) {
   const svk_conv_params p = valid_params();
-  svk_op bad;
-  const int value = 2;
-  std::memcpy(&bad, &value, sizeof value);
-  int64_t h = -7, w = -7;
-  expect_error_naming(svk_output_size(bad, &p, &h, &w), "op", "output_size");
-  EXPECT_EQ(h, -7);
-  const std::vector<float> weights(4096, 1.0f);
-  svk_plan* plan = nullptr;
-  expect_error_naming(svk_plan_create(&plan, bad, &p, weights.data(), nullptr), "op", "create");
-  EXPECT_EQ(plan, nullptr);
+  for (int bad : {2, -1, 1000}) {
+    int64_t h = -7, w = -7;
+    expect_error_naming(call_output_size(bad, &p, &h, &w), "op", "output_size");
+    EXPECT_EQ(h, -7);
+    const std::vector<float> weights(4096, 1.0f);
+    svk_plan* plan = nullptr;
+    expect_error_naming(call_plan_create(&plan, bad, &p, weights.data()), "op", "create");
+    EXPECT_EQ(plan, nullptr);
+  }
 }
 
 TEST(CApiValidation, NullPointersAreRejectedBiasExcepted) {
@@ -201,13 +199,11 @@ TEST(CApiValidation, NullPointersAreRejectedBiasExcepted) {
 TEST(CApiValidation, UpsampleBilinearRejectsBadArguments) {
   const std::vector<float> src(4096, 1.0f);
   std::vector<float> dst(4096, kCanary);
-  svk_layout bad_layout;
-  const int value = 3;
-  std::memcpy(&bad_layout, &value, sizeof value);
+  const int bad_layout = 3;
   struct Bad {
     const char* field;
     int64_t batch, channels, height, width, factor;
-    svk_layout layout;
+    int layout;
   };
   for (const Bad& b : {Bad{"factor", 1, 2, 4, 4, 0, SVK_NCHW}, Bad{"factor", 1, 2, 4, 4, -2, SVK_NHWC},
                        Bad{"batch", 0, 2, 4, 4, 2, SVK_NCHW}, Bad{"channels", 1, -1, 4, 4, 2, SVK_NCHW},
@@ -215,8 +211,8 @@ TEST(CApiValidation, UpsampleBilinearRejectsBadArguments) {
                        Bad{"layout", 1, 2, 4, 4, 2, bad_layout},
                        Bad{"factor", 1, 2, 4, 4, kHuge, SVK_NCHW},
                        Bad{"height", 1, 1, kHuge / 2, 4, 4, SVK_NCHW}}) {
-    expect_error_naming(svk_upsample_bilinear(src.data(), b.batch, b.channels, b.height, b.width,
-                                              b.factor, b.layout, dst.data()),
+    expect_error_naming(call_upsample_bilinear(src.data(), b.batch, b.channels, b.height,
+                                               b.width, b.factor, b.layout, dst.data()),
                         b.field, b.field);
   }
   expect_error_naming(svk_upsample_bilinear(nullptr, 1, 1, 2, 2, 2, SVK_NCHW, dst.data()), "src",
