@@ -46,6 +46,11 @@ struct Implementation {
                                        const float* weights, const float* bias);
 };
 
+// Why a fast algorithm should leave the problem to the reference: geometry no network has
+// (strides, dilations, padding or filters so large that buffers sized by them explode).
+// Empty when the problem is ordinary.
+std::string beyond_fast_paths(const Problem& problem);
+
 // In order of preference at equal cost; the reference is last and always applies.
 std::span<const Implementation> implementations();
 

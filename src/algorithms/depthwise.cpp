@@ -124,9 +124,10 @@ class DepthwiseConv final : public Algorithm {
       for (int64_t j = 0; j < pass.rows; j += band) items_.push_back({q, j, std::min(pass.rows, j + band)});
       // Strips of whole tiles, as wide as lets the kh input rows of a strip stay in L1.
       const int64_t mr = kernel_.mr;
-      const int64_t pixel_bytes =
-          std::max<int64_t>(1, pass.kh) * kp_ * pass.stride_x * int64_t{sizeof(float)};
-      const int64_t step = std::max<int64_t>(1, topology().l1d_bytes / 2 / pixel_bytes / mr) * mr;
+      const double pixel_bytes =  // double: a stride may be huge when the output is 1 wide
+          double(std::max<int64_t>(1, pass.kh)) * double(kp_) * double(pass.stride_x) * sizeof(float);
+      const int64_t step =
+          std::max<int64_t>(1, int64_t(double(topology().l1d_bytes) / 2 / pixel_bytes / double(mr))) * mr;
       int64_t begin = 0;
       for (int64_t cut = step; cut + mr <= pass.cols; cut += step) {
         pass.strips.emplace_back(begin, cut);
@@ -313,6 +314,8 @@ constinit const Implementation depthwise_implementation{
     "depthwise",
     [](const Problem& pr, const Context& ctx) -> std::string {
       if (!ctx.kernels) return "needs AVX2 or AVX-512 (SVERTKA_ISA=reference)";
+      if (std::string r = beyond_fast_paths(pr); !r.empty()) return r;
+  if (std::string r = beyond_fast_paths(pr); !r.empty()) return r;
       if (pr.p.groups != pr.p.in_channels) return "groups != in_channels";
       if (pr.p.kernel_h > kMaxRows) return "kernel_h > 64";
       return {};

@@ -22,7 +22,7 @@ int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -ceil_div(-a, 
 const Brgemm* row_kernel(const KernelTable& t, const Brgemm& gemm, int64_t step) {
   for (const auto* list : {&t.gemm, &t.direct}) {
     for (const Brgemm& k : *list) {
-      if (k.mr == gemm.mr && k.nr == gemm.nr && k.row == U * step) return &k;
+      if (k.mr == gemm.mr && k.nr == gemm.nr && k.row / U == step) return &k;  // no U·step: step may be huge
     }
   }
   return nullptr;
@@ -89,6 +89,7 @@ int64_t input_step(const Problem& pr) { return pr.op == Op::conv2d ? pr.p.stride
 
 std::string why_not(const Problem& pr, const Context& ctx) {
   if (!ctx.kernels) return "needs AVX2 or AVX-512 (SVERTKA_ISA=reference)";
+  if (std::string r = beyond_fast_paths(pr); !r.empty()) return r;
   if (pr.p.kernel_h * pr.p.kernel_w > kMaxTaps) return "more than 64 filter taps";
   if (!row_kernel(*ctx.kernels, ctx.kernels->gemm[0], input_step(pr))) {
     return "stride_w " + std::to_string(pr.p.stride_w) + " has no row kernel (1 or 2)";

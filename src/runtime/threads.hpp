@@ -12,7 +12,9 @@ namespace svertka {
 int configured_threads();
 
 // Runs body(i) for every i in [0, n) on `threads` threads: the calling thread alone when
-// threads == 1, else in a task arena of that concurrency owned by the library.
+// threads == 1, else in a task arena of that concurrency owned by the library. Denormals are
+// flushed to zero inside (results that would be denormal are zero), the caller's
+// floating-point state is restored.
 void parallel_for(int threads, int64_t n, const std::function<void(int64_t)>& body);
 
 // What a per-thread buffer is for: a task's scratch (packed panels), or an execution's data

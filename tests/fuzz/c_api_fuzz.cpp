@@ -1,0 +1,129 @@
+// libFuzzer target: arbitrary parameter structs and small buffers to every C entry point. A
+// rejection must be a clean SVK_INVALID_ARGUMENT with a message and an untouched dst; an
+// accepted call must stay inside buffers of exactly the documented sizes (ASan checks).
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "api/c_calls.h"
+#include "svertka/svertka.h"
+
+namespace {
+
+constexpr float kCanary = -9.75f;
+constexpr int64_t kMaxElements = 1 << 16;  // run only what is small enough to be quick
+
+class Input {
+ public:
+  Input(const uint8_t* data, size_t size) : data_(data), size_(size) {}
+  uint8_t byte() { return at_ < size_ ? data_[at_++] : 0; }
+  // Mostly small values, sometimes anything: reach both the computations and the checks.
+  int64_t value() {
+    const uint8_t kind = byte();
+    if (kind < 200) return int64_t(kind % 9) - 1;  // -1..7
+    if (kind < 240) return int64_t(byte()) - 8;     // -8..247
+    int64_t v = 0;
+    for (int i = 0; i < 8; ++i) v = (v << 8) | byte();
+    return v;
+  }
+
+ private:
+  const uint8_t* data_;
+  size_t size_;
+  size_t at_ = 0;
+};
+
+void fail() { __builtin_trap(); }
+
+// Elements of a 4-D buffer, or -1 when it overflows or exceeds kMaxElements.
+int64_t elements(int64_t a, int64_t b, int64_t c, int64_t d) {
+  int64_t n = 1;
+  for (int64_t x : {a, b, c, d}) {
+    if (x < 1 || __builtin_mul_overflow(n, x, &n) || n > kMaxElements) return -1;
+  }
+  return n;
+}
+
+void check_rejection(svk_status status, const std::vector<float>& dst) {
+  if (status == SVK_OK) return;
+  if (status != SVK_INVALID_ARGUMENT || svk_last_error()[0] == '\0') fail();
+  for (float v : dst) {
+    if (std::memcmp(&v, &kCanary, sizeof v) != 0) fail();
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  Input in(data, size);
+  svk_conv_params p;
+  int64_t* fields[] = {&p.batch,         &p.in_channels, &p.in_height,  &p.in_width,
+                       &p.out_channels,  &p.kernel_h,    &p.kernel_w,   &p.stride_h,
+                       &p.stride_w,      &p.pad_top,     &p.pad_bottom, &p.pad_left,
+                       &p.pad_right,     &p.dilation_h,  &p.dilation_w, &p.groups,
+                       &p.output_padding_h, &p.output_padding_w};
+  for (int64_t* f : fields) *f = in.value();
+  // Enum values outside their enum go through the C helpers: C may pass them, C++ may not.
+  const int raw_layout = int(in.byte() % 3);  // 2 is invalid
+  set_layout(&p, raw_layout);
+  const int raw_op = int(in.byte() % 3);
+  const bool with_bias = in.byte() & 1;
+
+  int64_t oh = -1, ow = -1;
+  if (call_output_size(raw_op, &p, &oh, &ow) != SVK_OK) {
+    if (oh != -1 || ow != -1) fail();  // untouched on error
+  }
+  // The one-shot call of the op (conv2d for the invalid op value), and its sizes.
+  const bool transposed = raw_op == SVK_CONV_TRANSPOSE2D;
+  const svk_status sized = svk_output_size(transposed ? SVK_CONV_TRANSPOSE2D : SVK_CONV2D, &p,
+                                           &oh, &ow);
+  if (sized == SVK_OK && (oh < 1 || ow < 1)) fail();
+  const int64_t src_n = elements(p.batch, p.in_channels, p.in_height, p.in_width);
+  const int64_t dst_n = sized == SVK_OK ? elements(p.batch, p.out_channels, oh, ow) : -1;
+  const int64_t w_n = p.groups > 0 && p.out_channels % p.groups == 0
+                          ? elements(p.in_channels, p.out_channels / p.groups, p.kernel_h, p.kernel_w)
+                          : -1;
+  const bool runnable = sized == SVK_OK && src_n > 0 && dst_n > 0 && w_n > 0;
+  // Exact sizes when the call is valid, so that ASan catches a single element too many;
+  // a few floats otherwise (they must not be touched).
+  std::vector<float> src(runnable ? src_n : 4, 0.5f), weights(runnable ? w_n : 4, 0.25f),
+      bias(runnable ? p.out_channels : 4, 1.0f), dst(runnable ? dst_n : 4, kCanary);
+  if (runnable || sized != SVK_OK) {
+    auto call = transposed ? svk_conv_transpose2d : svk_conv2d;
+    const svk_status s = call(&p, src.data(), weights.data(), with_bias ? bias.data() : nullptr,
+                              dst.data());
+    if (runnable && s != SVK_OK) fail();
+    check_rejection(s, dst);
+    std::fill(dst.begin(), dst.end(), kCanary);
+    svk_plan* plan = reinterpret_cast<svk_plan*>(&dst);
+    const svk_status c = call_plan_create(&plan, raw_op, &p, weights.data());
+    if (runnable && (c == SVK_OK) != (raw_op != 2)) fail();
+    if (c != SVK_OK && plan != nullptr) fail();
+    if (c == SVK_OK) {
+      if (svk_plan_execute(plan, src.data(), dst.data()) != SVK_OK) fail();
+      svk_plan_destroy(plan);
+    } else {
+      check_rejection(c, dst);
+    }
+  }
+  // Bilinear upsampling with the same fields reused: run when small, call when certainly
+  // invalid, skip a valid request too large to run (its buffers would be the caller's bug).
+  const int64_t factor = in.value();
+  const int64_t uh = p.in_height, uw = p.in_width;
+  const bool layout_ok = raw_layout < 2;
+  const bool dims_ok = p.batch >= 1 && p.in_channels >= 1 && uh >= 1 && uw >= 1;
+  const int64_t up_src = elements(p.batch, p.in_channels, uh, uw);
+  const int64_t up_dst = factor >= 1 && factor < 64 && up_src > 0
+                             ? elements(p.batch, p.in_channels, (uh - 1) * factor + 1,
+                                        (uw - 1) * factor + 1)
+                             : -1;
+  const bool certainly_invalid = !layout_ok || !dims_ok || factor < 1;
+  if (up_dst > 0 || certainly_invalid) {
+    std::vector<float> usrc(up_dst > 0 ? up_src : 4, 0.5f), udst(up_dst > 0 ? up_dst : 4, kCanary);
+    const svk_status u = call_upsample_bilinear(usrc.data(), p.batch, p.in_channels, uh, uw,
+                                                factor, raw_layout, udst.data());
+    if ((u == SVK_OK) != !certainly_invalid) fail();
+    check_rejection(u, udst);
+  }
+  return 0;
+}
