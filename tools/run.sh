@@ -1,28 +1,44 @@
 #!/usr/bin/env bash
-# The README's two commands. Each installs what is missing, configures and builds (Release)
-# once, then runs; a second run with nothing changed only re-checks.
-#   tools/run.sh test  [ctest args]   the whole test suite
-#   tools/run.sh bench [bench args]   the benchmark suite over bench/layers.csv
+# The README's two commands. Each installs what is missing (apt-get), configures and builds
+# once, then runs; a second run with nothing changed only re-checks and re-runs.
+#   tools/run.sh test  [--fast]      the whole test suite with ctest: Release, then under
+#                                    ASan+UBSan, then the concurrency tests under TSan
+#                                    (--fast: Release only)
+#   tools/run.sh bench [bench args]  the benchmark suite over bench/layers.csv (--help)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-build="${SVERTKA_BUILD_DIR:-$root/build/release}"
+cd "$root"
 mode="${1:-}"
 case "$mode" in
   test | bench) shift ;;
   *)
-    echo "usage: tools/run.sh test|bench [args]" >&2
+    echo "usage: tools/run.sh test [--fast] | tools/run.sh bench [args]" >&2
     exit 2
     ;;
 esac
+jobs="$(nproc)"
 
 "$root/tools/install-deps.sh" "$mode"
-if [ ! -f "$build/CMakeCache.txt" ]; then
-  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release
-fi
-cmake --build "$build" --parallel "$(nproc)"
 
-if [ "$mode" = test ]; then
-  ctest --test-dir "$build" --output-on-failure --parallel "$(nproc)" "$@"
-else
-  "$build/bench/svertka-bench" "$@"
+# Configure a preset once (later builds re-run CMake by themselves when needed), build it.
+build() {
+  local preset="$1"
+  shift
+  [ -f "build/$preset/CMakeCache.txt" ] || cmake --preset "$preset" >/dev/null
+  cmake --build --preset "$preset" --parallel "$jobs" "$@"
+}
+
+if [ "$mode" = bench ]; then
+  build release --target svertka-bench
+  exec build/release/bench/svertka-bench --out=build/bench "$@"
 fi
+
+fast=0
+[ "${1:-}" = --fast ] && fast=1
+build release
+ctest --preset release --parallel "$jobs"
+[ "$fast" = 1 ] && exit 0
+build asan --target svertka_tests svertka_api_tests svertka_fuzz_replay
+ctest --preset asan --parallel "$jobs"
+build tsan --target svertka_tests svertka_api_tests
+ctest --preset tsan --parallel "$jobs"
