@@ -3,6 +3,7 @@
 #include <cctype>
 #include <fstream>
 #include <map>
+#include <random>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -135,6 +136,14 @@ Layer parse_problem(const std::string& text, Layout layout) {
                              std::to_string(out.height) + "x" + std::to_string(out.width));
   }
   return l;
+}
+
+std::vector<float> random_floats(std::size_t n) {
+  std::mt19937 rng(1);
+  std::uniform_real_distribution<float> d(-1.0f, 1.0f);
+  std::vector<float> v(n);
+  for (float& x : v) x = d(rng);
+  return v;
 }
 
 Layer sampled(const Layer& layer, double max_flops, double* fraction) {

@@ -29,4 +29,7 @@ Layer parse_problem(const std::string& text, Layout layout);
 // (or output channels when groups = 1) are cut until the FLOPs fit in max_flops.
 Layer sampled(const Layer& layer, double max_flops, double* fraction);
 
+// n uniform values in [-1, 1], the same every run: inputs for timing.
+std::vector<float> random_floats(std::size_t n);
+
 }  // namespace svertka::bench

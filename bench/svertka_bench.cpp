@@ -32,14 +32,6 @@ namespace {
 // Reference kernels are slow: each is run on a sample of its layer of at most this much work.
 double reference_flops = 2e8;
 
-std::vector<float> random_floats(std::size_t n) {
-  std::mt19937 rng(1);
-  std::uniform_real_distribution<float> d(-1.0f, 1.0f);
-  std::vector<float> v(n);
-  for (float& x : v) x = d(rng);
-  return v;
-}
-
 // Times the loop itself so that GFLOP/s and the fraction of peak are exact per run.
 template <class Body>
 void timed_loop(benchmark::State& state, double flops, Body body) {

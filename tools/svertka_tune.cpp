@@ -82,14 +82,6 @@ std::vector<Tuning> candidates(const Problem& pr, const Context& ctx) {
   return out;
 }
 
-std::vector<float> random_floats(std::size_t n) {
-  std::mt19937 rng(1);
-  std::uniform_real_distribution<float> d(-1, 1);
-  std::vector<float> v(n);
-  for (float& x : v) x = d(rng);
-  return v;
-}
-
 struct Outcome {
   std::string layer;
   Tuning heuristic, tuned;
@@ -100,8 +92,8 @@ struct Outcome {
 // them alike, for about `budget` seconds (at least three rounds); medians decide.
 Outcome tune(const bench::Layer& layer, const Context& base, double budget) {
   const Problem pr = make_problem(layer.op, layer.params);
-  const auto src = random_floats(pr.src().size()), w = random_floats(pr.weights_size()),
-             b = random_floats(pr.p.out_channels);
+  const auto src = bench::random_floats(pr.src().size()),
+             w = bench::random_floats(pr.weights_size()), b = bench::random_floats(pr.p.out_channels);
   std::vector<float> dst(pr.dst().size());
   std::vector<Candidate> all;
   for (const Tuning& t : candidates(pr, base)) {

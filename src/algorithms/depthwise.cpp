@@ -8,15 +8,13 @@
 #include "../runtime/threads.hpp"
 #include "../runtime/topology.hpp"
 #include "cost.hpp"
+#include "integer.hpp"
 
 namespace svertka {
 namespace {
 
 constexpr int64_t kMaxRows = 64;            // filter rows (the row pointers live on the stack)
 constexpr int64_t kBandBytes = 256 * 1024;  // the gathered input of one band stays in L2
-
-int64_t ceil_div(int64_t a, int64_t b) { return a >= 0 ? (a + b - 1) / b : -(-a / b); }
-int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -ceil_div(-a, b); }
 
 // Output pixels (oy0 + j·out_step_y, ox0 + i·out_step_x), j < rows, i < cols, as a depthwise
 // convolution: pixel (j, i), filter tap (r, s) reads input (j·stride_y - pad_top + r·dil_y,

@@ -6,6 +6,7 @@
 #include "../runtime/aligned_buffer.hpp"
 #include "../runtime/threads.hpp"
 #include "cost.hpp"
+#include "integer.hpp"
 #include "gemm_driver.hpp"
 
 namespace svertka {
@@ -14,9 +15,6 @@ namespace {
 constexpr int64_t U = kInterleave;
 constexpr int64_t kMaxTaps = 64;           // the batch of one tile lives on the stack
 constexpr int64_t kPackedBytes = 1 << 20;  // packed border tiles per thread
-
-int64_t ceil_div(int64_t a, int64_t b) { return a >= 0 ? (a + b - 1) / b : -(-a / b); }
-int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -ceil_div(-a, b); }
 
 // The kernel of gemm's register block that reads A rows `step` input pixels apart.
 const Brgemm* row_kernel(const KernelTable& t, const Brgemm& gemm, int64_t step) {

@@ -6,14 +6,13 @@
 #include "../runtime/aligned_buffer.hpp"
 #include "../runtime/threads.hpp"
 #include "cost.hpp"
+#include "integer.hpp"
 #include "gemm_driver.hpp"
 
 namespace svertka {
 namespace {
 
 constexpr int64_t U = kInterleave;
-
-int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 class GemmCol2im final : public Algorithm {
  public:

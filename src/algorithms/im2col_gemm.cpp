@@ -9,13 +9,11 @@
 #include "../runtime/topology.hpp"
 #include "blocking.hpp"
 #include "cost.hpp"
+#include "integer.hpp"
 #include "gemm_driver.hpp"
 
 namespace svertka {
 namespace {
-
-int64_t ceil_div(int64_t a, int64_t b) { return a >= 0 ? (a + b - 1) / b : -(-a / b); }
-int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
 
 class Im2colGemm final : public Algorithm {
  public:

@@ -95,16 +95,7 @@ void check_adjoint(const std::string& conv_algorithm, const std::string& transpo
   for (ConvParams conv : random_shapes(Op::conv2d, 300, 17)) {
     if (depthwise_only != (conv.groups == conv.in_channels)) continue;
     if (conv.kernel_h * conv.kernel_w > 64 || conv.stride_w > 2) continue;
-    const Extent out = output_size(Op::conv2d, conv);
-    ConvParams t = conv;
-    t.in_channels = conv.out_channels;
-    t.out_channels = conv.in_channels;
-    t.in_height = out.height;
-    t.in_width = out.width;
-    t.output_padding_h = (conv.in_height + conv.pad_top + conv.pad_bottom -
-                          conv.dilation_h * (conv.kernel_h - 1) - 1) % conv.stride_h;
-    t.output_padding_w = (conv.in_width + conv.pad_left + conv.pad_right -
-                          conv.dilation_w * (conv.kernel_w - 1) - 1) % conv.stride_w;
+    const ConvParams t = adjoint_of(conv);
     if (depthwise_only && t.groups != t.in_channels) continue;  // a multiplier does not transpose
     const BufferSizes s = buffer_sizes(Op::conv2d, conv);
     const auto x = random_floats(s.src, rng), y = random_floats(s.dst, rng);

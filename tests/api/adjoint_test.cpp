@@ -11,18 +11,7 @@ namespace {
 TEST(Adjoint, TransposedConvolutionIsTheAdjointOfConvolution) {
   std::mt19937 rng(5);
   for (ConvParams conv : random_shapes(Op::conv2d, 200, 13)) {
-    const Extent out = output_size(Op::conv2d, conv);
-    // The transposed convolution from conv's output back to its input size: output padding
-    // recovers the rows that the forward stride dropped.
-    ConvParams t = conv;
-    t.in_channels = conv.out_channels;
-    t.out_channels = conv.in_channels;
-    t.in_height = out.height;
-    t.in_width = out.width;
-    t.output_padding_h = (conv.in_height + conv.pad_top + conv.pad_bottom -
-                          conv.dilation_h * (conv.kernel_h - 1) - 1) % conv.stride_h;
-    t.output_padding_w = (conv.in_width + conv.pad_left + conv.pad_right -
-                          conv.dilation_w * (conv.kernel_w - 1) - 1) % conv.stride_w;
+    const ConvParams t = adjoint_of(conv);
     ASSERT_EQ(output_size(Op::conv_transpose2d, t), (Extent{conv.in_height, conv.in_width}));
 
     const BufferSizes s = buffer_sizes(Op::conv2d, conv);

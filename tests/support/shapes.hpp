@@ -53,6 +53,22 @@ inline std::vector<ConvParams> random_shapes(Op op, int count, unsigned seed) {
   return shapes;
 }
 
+// The transposed convolution that is the adjoint of `conv`: from its output back to its input
+// size, the same weights; output padding recovers the rows the forward stride dropped.
+inline ConvParams adjoint_of(const ConvParams& conv) {
+  const Extent out = output_size(Op::conv2d, conv);
+  ConvParams t = conv;
+  t.in_channels = conv.out_channels;
+  t.out_channels = conv.in_channels;
+  t.in_height = out.height;
+  t.in_width = out.width;
+  t.output_padding_h = (conv.in_height + conv.pad_top + conv.pad_bottom -
+                        conv.dilation_h * (conv.kernel_h - 1) - 1) % conv.stride_h;
+  t.output_padding_w = (conv.in_width + conv.pad_left + conv.pad_right -
+                        conv.dilation_w * (conv.kernel_w - 1) - 1) % conv.stride_w;
+  return t;
+}
+
 // Hand-picked shapes that hit every tail of a blocked kernel: channel counts around register
 // blocks (13..17, 31..33), reductions longer than a cache block, 1x1 to 7x7 and non-square
 // filters, strides 1-4, dilation, groups and depthwise, asymmetric padding, batch 2, tiny and
