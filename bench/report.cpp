@@ -90,6 +90,21 @@ void Summary::print(const std::vector<Layer>& layers, std::ostream& out) const {
       out << "\n";
     }
   }
+  // Tuned layers against the cost model alone, measured in this run.
+  std::vector<double> vs_model;
+  std::string slowest;
+  double worst = 0;
+  for (const Layer& layer : layers) {
+    const Result* s = find(layer.name, "svertka");
+    const Result* m = find(layer.name, "svertka:model");
+    if (!s || !m) continue;
+    vs_model.push_back(s->gflops / m->gflops);
+    if (worst == 0 || vs_model.back() < worst) worst = vs_model.back(), slowest = layer.name;
+  }
+  if (!vs_model.empty()) {
+    out << "tuned: geomean x model-only " << fixed(geomean(vs_model), 3) << " over "
+        << vs_model.size() << " layers; the least " << fixed(worst, 3) << " (" << slowest << ")\n";
+  }
   for (const auto& [isa, gflops] : peaks_) {
     out << "FMA peak " << isa << ": " << fixed(gflops, 1) << " GFLOP/s (measured in this run)\n";
   }

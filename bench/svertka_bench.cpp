@@ -23,7 +23,9 @@
 #include "problem.hpp"
 #include "reference/reference.hpp"
 #include "report.hpp"
+#include "runtime/environment.hpp"
 #include "runtime/topology.hpp"
+#include "runtime/tuning_db.hpp"
 #include "runtime/threads.hpp"
 
 namespace svertka::bench {
@@ -51,12 +53,23 @@ void svertka_layer(benchmark::State& state, const Layer& layer, const std::strin
     shown = index;
     std::cerr << "[" << index << "/" << count << "] " << layer.name << "\n";
   }
-  if (!algorithm.empty()) ::setenv("SVERTKA_ALGO", algorithm.c_str(), 1);
+  // "model": the cost model's choice, the tuning database hidden; else a forced algorithm.
+  const std::string tuning_file = env("SVERTKA_TUNING_FILE");
+  if (algorithm == "model") {
+    ::setenv("SVERTKA_TUNING_FILE", "/nonexistent/svertka-model-only", 1);
+  } else if (!algorithm.empty()) {
+    ::setenv("SVERTKA_ALGO", algorithm.c_str(), 1);
+  }
   const BufferSizes s = buffer_sizes(layer.op, layer.params);
   const auto src = random_floats(s.src), w = random_floats(s.weights), b = random_floats(s.bias);
   std::vector<float> dst(s.dst);
   const Plan plan(layer.op, layer.params, w, b);
   ::unsetenv("SVERTKA_ALGO");
+  if (tuning_file.empty()) {
+    ::unsetenv("SVERTKA_TUNING_FILE");
+  } else {
+    ::setenv("SVERTKA_TUNING_FILE", tuning_file.c_str(), 1);
+  }
   plan.execute(src, dst);
   timed_loop(state, flops(make_problem(layer.op, layer.params)), [&] {
     plan.execute(src, dst);
@@ -239,6 +252,11 @@ int main(int argc, char** argv) {
     const auto forced = forced_algorithms(layer);
     if (forced.size() > 1) {
       for (const std::string& a : forced) add("svertka:" + a, svertka_layer, layer, a, 0, 0);
+    }
+    // A tuned layer is also measured as the cost model alone would run it.
+    const Context ctx = configured_context();
+    if (ctx.kernels && lookup_tuning(make_problem(layer.op, layer.params), ctx.kernels->isa, ctx.threads)) {
+      add("svertka:model", svertka_layer, layer, std::string("model"), 0, 0);
     }
     add("reference", reference_layer, layer);
     if (have_onednn()) add("onednn", onednn_layer, layer);

@@ -89,7 +89,7 @@ struct Outcome {
 };
 
 // Times every candidate of one layer, interleaved round by round so that machine drift hits
-// them alike, for about `budget` seconds (at least three rounds); medians decide.
+// them alike, for about `budget` seconds (at least five rounds).
 Outcome tune(const bench::Layer& layer, const Context& base, double budget) {
   const Problem pr = make_problem(layer.op, layer.params);
   const auto src = bench::random_floats(pr.src().size()),
@@ -130,12 +130,18 @@ Outcome tune(const bench::Layer& layer, const Context& base, double budget) {
       }
     }
     const double spent = std::chrono::duration<double>(Clock::now() - start).count();
-    if (round >= 2 && spent > budget) break;
+    if (round >= 4 && spent > budget) break;
   }
+  // A winner must beat the model's choice by more than a shared machine's noise: by 3% in
+  // the median, and in at least four rounds out of five, round by round.
   Outcome o{layer.name, all[0].tuning, all[0].tuning, all[0].median(), all[0].median()};
+  const Candidate& model = all[0];
   for (const Candidate& c : all) {
-    // A winner must beat the model's choice by more than the noise, else the model stays.
-    if (c.tuning.tuned() && c.median() < o.tuned_seconds && c.median() < 0.99 * o.heuristic_seconds) {
+    std::size_t faster = 0;
+    for (std::size_t r = 0; r < c.times.size(); ++r) faster += c.times[r] < model.times[r];
+    const bool consistent = 5 * faster >= 4 * c.times.size();
+    if (c.tuning.tuned() && consistent && c.median() < o.tuned_seconds &&
+        c.median() < 0.97 * o.heuristic_seconds) {
       o.tuned = c.tuning;
       o.tuned_seconds = c.median();
     }
