@@ -17,9 +17,15 @@ constexpr Brgemm kGemm[] = {
     {"brgemm_f32_4x16_row8__avx2_fma", 4, 16, U, kernels::brgemm<Arch, 4, 2, U>},
 };
 
+// Rows 16 apart: stride 2 over channel blocks; rows C·stride apart: NHWC input read in place.
 constexpr Brgemm kDirect[] = {
     {"brgemm_f32_6x16_row16__avx2_fma", 6, 16, 2 * U, kernels::brgemm<Arch, 6, 2, 2 * U>},
-    {"brgemm_f32_1x16_row8__avx2_fma", 1, 16, U, kernels::brgemm<Arch, 1, 2, U>},
+    {"brgemm_f32_6x16_row64__avx2_fma", 6, 16, 64, kernels::brgemm<Arch, 6, 2, 64>},
+    {"brgemm_f32_6x16_row128__avx2_fma", 6, 16, 128, kernels::brgemm<Arch, 6, 2, 128>},
+    {"brgemm_f32_6x16_row256__avx2_fma", 6, 16, 256, kernels::brgemm<Arch, 6, 2, 256>},
+    {"brgemm_f32_6x16_row512__avx2_fma", 6, 16, 512, kernels::brgemm<Arch, 6, 2, 512>},
+    {"brgemm_f32_6x16_row1024__avx2_fma", 6, 16, 1024, kernels::brgemm<Arch, 6, 2, 1024>},
+    {"brgemm_f32_6x16_row2048__avx2_fma", 6, 16, 2048, kernels::brgemm<Arch, 6, 2, 2048>},
 };
 
 }  // namespace

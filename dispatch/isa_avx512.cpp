@@ -18,9 +18,15 @@ constexpr Brgemm kGemm[] = {
     {"brgemm_f32_12x32_row8__avx512f", 12, 32, U, kernels::brgemm<Arch, 12, 2, U>},
 };
 
+// Rows 16 apart: stride 2 over channel blocks; rows C·stride apart: NHWC input read in place.
 constexpr Brgemm kDirect[] = {
     {"brgemm_f32_14x32_row16__avx512f", 14, 32, 2 * U, kernels::brgemm<Arch, 14, 2, 2 * U>},
-    {"brgemm_f32_1x32_row8__avx512f", 1, 32, U, kernels::brgemm<Arch, 1, 2, U>},
+    {"brgemm_f32_14x32_row64__avx512f", 14, 32, 64, kernels::brgemm<Arch, 14, 2, 64>},
+    {"brgemm_f32_14x32_row128__avx512f", 14, 32, 128, kernels::brgemm<Arch, 14, 2, 128>},
+    {"brgemm_f32_14x32_row256__avx512f", 14, 32, 256, kernels::brgemm<Arch, 14, 2, 256>},
+    {"brgemm_f32_14x32_row512__avx512f", 14, 32, 512, kernels::brgemm<Arch, 14, 2, 512>},
+    {"brgemm_f32_14x32_row1024__avx512f", 14, 32, 1024, kernels::brgemm<Arch, 14, 2, 1024>},
+    {"brgemm_f32_14x32_row2048__avx512f", 14, 32, 2048, kernels::brgemm<Arch, 14, 2, 2048>},
 };
 
 }  // namespace

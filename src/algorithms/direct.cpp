@@ -16,11 +16,11 @@ constexpr int64_t U = kInterleave;
 constexpr int64_t kMaxTaps = 64;           // the batch of one tile lives on the stack
 constexpr int64_t kPackedBytes = 1 << 20;  // packed border tiles per thread
 
-// The kernel of gemm's register block that reads A rows `step` input pixels apart.
-const Brgemm* row_kernel(const KernelTable& t, const Brgemm& gemm, int64_t step) {
+// The kernel of gemm's register block that reads A rows `row` floats apart.
+const Brgemm* row_kernel(const KernelTable& t, const Brgemm& gemm, int64_t row) {
   for (const auto* list : {&t.gemm, &t.direct}) {
     for (const Brgemm& k : *list) {
-      if (k.mr == gemm.mr && k.nr == gemm.nr && k.row / U == step) return &k;  // no U·step: step may be huge
+      if (k.mr == gemm.mr && k.nr == gemm.nr && k.row == row) return &k;
     }
   }
   return nullptr;
@@ -85,19 +85,35 @@ std::vector<Pass> make_passes(const Problem& pr, int64_t mr) {
 // Input pixels between neighbouring pixels of a pass: the stride, or 1 for phases.
 int64_t input_step(const Problem& pr) { return pr.op == Op::conv2d ? pr.p.stride_w : 1; }
 
+// Floats between neighbouring pass pixels when the input is reordered into channel blocks
+// [H][C/U][W][U], and when NHWC input with one group is read in place (0: not possible).
+// Strides beyond the fast-path limit are left to other algorithms before this multiplies.
+int64_t blocked_row(const Problem& pr) { return U * input_step(pr); }
+int64_t in_place_row(const Problem& pr) {
+  const ConvParams& p = pr.p;
+  const bool nhwc_whole_channels =
+      p.layout == Layout::nhwc && p.groups == 1 && p.in_channels % U == 0;
+  return nhwc_whole_channels ? p.in_channels * input_step(pr) : 0;
+}
+
+// The tuned register block when it has the row kernels this problem needs, else the default.
+const Brgemm& choose_gemm(const Problem& pr, const KernelTable& t, const Brgemm& tuned) {
+  return row_kernel(t, tuned, blocked_row(pr)) ? tuned : t.gemm[0];
+}
+
 std::string why_not(const Problem& pr, const Context& ctx) {
   if (!ctx.kernels) return "needs AVX2 or AVX-512 (SVERTKA_ISA=reference)";
   if (std::string r = beyond_fast_paths(pr); !r.empty()) return r;
   if (pr.p.kernel_h * pr.p.kernel_w > kMaxTaps) return "more than 64 filter taps";
-  if (!row_kernel(*ctx.kernels, ctx.kernels->gemm[0], input_step(pr))) {
+  if (!row_kernel(*ctx.kernels, ctx.kernels->gemm[0], blocked_row(pr))) {
     return "stride_w " + std::to_string(pr.p.stride_w) + " has no row kernel (1 or 2)";
   }
   return {};
 }
 
-// Kernel time with padding waste in both channel counts (a wider row stride runs slower), the
-// packed tiles of border pixels at 1.1x, the reorder of the input and, for NCHW, the
-// transposed stores.
+// Kernel time with padding waste in both channel counts (blocked rows 16 apart run slower), the
+// packed tiles of border pixels at 1.1x, the reorder of the input unless it is read in place
+// and, for NCHW, the transposed stores.
 double estimate(const Problem& pr, const Context& ctx) {
   const ConvParams& p = pr.p;
   const Brgemm& k = ctx.kernels->gemm[0];
@@ -107,12 +123,14 @@ double estimate(const Problem& pr, const Context& ctx) {
     interior += double(pass.col_hi - pass.col_lo);
   }
   const double inside = pixels > 0 ? interior / pixels : 0;
-  const bool strided = pr.op == Op::conv2d && p.stride_w > 1;
+  const bool in_place = in_place_row(pr) && row_kernel(*ctx.kernels, k, in_place_row(pr));
+  const bool strided = pr.op == Op::conv2d && p.stride_w > 1 && !in_place;
   const double kernel = cost::macs(pr) * cost::padded(pr.out_per_group(), k.nr) *
                         cost::padded(pr.in_per_group(), U) / cost::fma_rate(ctx) / 0.9 *
                         (strided ? 1.15 : 1.0) * (inside + (1 - inside) * 1.1);
   const bool nhwc = p.layout == Layout::nhwc;
-  const double reorder = double(pr.src().size()) * (nhwc ? cost::kCopy : cost::kCopyStrided);
+  const double reorder =
+      in_place ? 0.0 : double(pr.src().size()) * (nhwc ? cost::kCopy : cost::kCopyStrided);
   const double stores = nhwc ? 0.0 : double(pr.dst().size()) * cost::kCopyStrided / 2;
   return kernel + reorder + stores;
 }
@@ -123,16 +141,19 @@ class Direct final : public Algorithm {
       : pr_(pr),
         table_(*ctx.kernels),
         threads_(ctx.threads),
-        gemm_(row_kernel(table_, tuned_gemm(table_, ctx.tuning.kernel), input_step(pr))
-                  ? tuned_gemm(table_, ctx.tuning.kernel)
-                  : table_.gemm[0]),
-        main_(*row_kernel(table_, gemm_, input_step(pr))),
+        gemm_(choose_gemm(pr, table_, tuned_gemm(table_, ctx.tuning.kernel))),
+        in_place_(in_place_row(pr) && row_kernel(table_, gemm_, in_place_row(pr))),
+        main_(*row_kernel(table_, gemm_, in_place_ ? in_place_row(pr) : blocked_row(pr))),
         passes_(make_passes(pr, gemm_.mr)) {
     const ConvParams& p = pr.p;
     cg_ = pr.in_per_group();
     kg_ = pr.out_per_group();
     cgp_ = ceil_div(cg_, U) * U;
     kb_ = ceil_div(kg_, main_.nr);
+    // Where input pixel (iy, ix), channel block cb of one image and group lies.
+    pixel_stride_ = in_place_ ? p.in_channels : U;
+    block_stride_ = in_place_ ? U : p.in_width * U;
+    row_stride_ = cgp_ * p.in_width;
     image_ = cgp_ * p.in_height * p.in_width;
     pack_weights(weights);
     bias_.assign(p.out_channels + main_.nr, 0.0f);
@@ -155,9 +176,13 @@ class Direct final : public Algorithm {
 
   void execute(const float* src, float* dst) const override {
     const ConvParams& p = pr_.p;
-    float* blocked = thread_workspace(p.batch * p.groups * image_, Workspace::execution);
-    parallel_for(threads_, p.batch * p.groups * p.in_height,
-                 [&](int64_t row) { reorder_row(src, row, blocked); });
+    const float* blocked = src;  // NHWC read in place: the image stride is the same
+    if (!in_place_) {
+      float* to = thread_workspace(p.batch * p.groups * image_, Workspace::execution);
+      parallel_for(threads_, p.batch * p.groups * p.in_height,
+                   [&](int64_t row) { reorder_row(src, row, to); });
+      blocked = to;
+    }
     const int64_t items = int64_t(items_.size());
     parallel_for(threads_, p.batch * p.groups * items, [&](int64_t task) {
       const int64_t ng = task / items;
@@ -298,7 +323,7 @@ class Direct final : public Algorithm {
   void interior(int64_t n, int64_t g, const Pass& pass, const Item& item, const float* image,
                 float* dst) const {
     const ConvParams& p = pr_.p;
-    const int64_t nr = main_.nr, mr = main_.mr, a_block = p.in_width * U;
+    const int64_t nr = main_.nr, mr = main_.mr, a_block = block_stride_;
     const int64_t n_taps = int64_t(pass.taps.size());
     const float* a[kMaxTaps];
     const float* b[kMaxTaps];
@@ -314,13 +339,12 @@ class Direct final : public Algorithm {
           const Tap& tap = pass.taps[ti];
           const int64_t iy = j * pass.in_step_y + tap.dy;
           if (iy < 0 || iy >= p.in_height) continue;
-          a[batch] = image + iy * cgp_ * p.in_width +
-                     (pass.col_lo * pass.in_step_x + tap.dx) * U;
+          a[batch] = image + iy * row_stride_ + (pass.col_lo * pass.in_step_x + tap.dx) * pixel_stride_;
           b[batch++] = w + ti * cgp_ * nr;
         }
         for (int64_t i = pass.col_lo; i < pass.col_hi; i += mr) {
           const int64_t start = std::min(i, pass.col_hi - mr);  // the last tile overlaps
-          const int64_t shift = (start - pass.col_lo) * pass.in_step_x * U;
+          const int64_t shift = (start - pass.col_lo) * pass.in_step_x * pixel_stride_;
           for (int64_t x = 0; x < batch; ++x) as[x] = a[x] + shift;
           const Pixel at = output(pass, j, start);
           if (in_place) {
@@ -378,8 +402,8 @@ class Direct final : public Algorithm {
             const int64_t iy = px.oy * pass.in_step_y + tap.dy;
             const int64_t ix = px.ox * pass.in_step_x + tap.dx;
             const bool inside = iy >= 0 && iy < p.in_height && ix >= 0 && ix < p.in_width;
-            table_.copy_chunks(inside ? image + iy * cgp_ * p.in_width + ix * U : zeros_,
-                               inside ? p.in_width * U : 0, cb_count,
+            table_.copy_chunks(inside ? image + iy * row_stride_ + ix * pixel_stride_ : zeros_,
+                               inside ? block_stride_ : 0, cb_count,
                                a + ti * cb_count * mr * U + i * U, mr * U);
           }
         }
@@ -408,10 +432,12 @@ class Direct final : public Algorithm {
   const KernelTable& table_;
   int threads_;
   const Brgemm& gemm_;  // row = U: packed panels
-  const Brgemm& main_;  // row = U·(input step): interior tiles
+  bool in_place_;       // NHWC, one group, whole channel blocks: no reorder
+  const Brgemm& main_;  // interior tiles: row = pixel stride x input step
   std::vector<Pass> passes_;
   std::vector<Item> items_;
-  int64_t cg_ = 0, kg_ = 0, cgp_ = 0, kb_ = 0, image_ = 0;
+  int64_t cg_ = 0, kg_ = 0, cgp_ = 0, kb_ = 0;
+  int64_t pixel_stride_ = 0, block_stride_ = 0, row_stride_ = 0, image_ = 0;  // input addressing
   AlignedBuffer weights_;
   std::vector<float> bias_;
   float zeros_[kInterleave] = {};

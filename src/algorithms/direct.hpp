@@ -10,9 +10,10 @@
 // phase may have no taps (bias only), and a filter no larger than the stride gives 1x1
 // phases, plain GEMMs.
 //
-// The input is reordered once per execution into channel blocks [H][C/U][W][U], and a brgemm
-// microkernel accumulates a tile of MR pass pixels x NR output channels in registers over all
-// taps and input channels, reading that input in place. Tap rows outside the image are left
+// A brgemm microkernel accumulates a tile of MR pass pixels x NR output channels in registers
+// over all taps and input channels, reading the input in place: NHWC input with one group and
+// whole channel blocks as it is (rows C·stride apart), any other input after one reorder per
+// execution into channel blocks [H][C/U][W][U]. Tap rows outside the image are left
 // out of a tile's batch; pixels whose taps leave the image sideways are gathered MR at a time
 // into packed panels (zeros for the outside taps) and run through the GEMM kernel.
 #pragma once

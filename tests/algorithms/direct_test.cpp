@@ -50,6 +50,30 @@ TEST_P(DirectConv, MatchesReferenceOnBorderHeavyShapes) {
   }
 }
 
+// NHWC input with one group and whole channel blocks is read in place: channel counts whose
+// row kernels exist (64, 128 at strides 1 and 2), with borders, padding and dilation.
+TEST_P(DirectConv, MatchesReferenceReadingNhwcInPlace) {
+  const ScopedEnv scoped = force("direct");
+  std::mt19937 rng(5);
+  for (int64_t c : {64, 128})
+    for (int64_t s : {1, 2})
+      for (int64_t k : {1, 3}) {
+        ConvParams p;
+        p.batch = 2;
+        p.in_channels = c;
+        p.out_channels = 40;
+        p.in_height = 7;
+        p.in_width = 33;
+        p.kernel_h = p.kernel_w = k;
+        p.stride_h = p.stride_w = s;
+        p.pad_top = p.pad_left = k / 2;
+        p.pad_bottom = p.pad_right = k / 2 + 1;
+        p.dilation_w = k == 3 ? 2 : 1;
+        p.layout = Layout::nhwc;
+        EXPECT_TRUE(matches_reference(Op::conv2d, p, rng));
+      }
+}
+
 TEST_P(DirectConv, MatchesReferenceOnARandomSweep) {
   const ScopedEnv scoped = force("direct");
   std::mt19937 rng(2);
