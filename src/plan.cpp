@@ -88,10 +88,11 @@ Plan::Plan(Op op, const ConvParams& params, std::span<const float> weights,
   if (ctx.kernels && env("SVERTKA_ALGO").empty()) {
     if (auto tuning = lookup_tuning(pr, ctx.kernels->isa, ctx.threads)) ctx.tuning = *tuning;
   }
+  const Problem run = canonical(pr);  // the tuning key stays the caller's shape
   std::string why;
-  const Implementation& impl = choose(pr, ctx, why);
+  const Implementation& impl = choose(run, ctx, why);
   if (impl.name != ctx.tuning.algorithm) ctx.tuning = Tuning();  // a stale record: the model
-  auto algorithm = impl.create(pr, ctx, weights.data(), bias.empty() ? nullptr : bias.data());
+  auto algorithm = impl.create(run, ctx, weights.data(), bias.empty() ? nullptr : bias.data());
   std::string description = std::string(to_string(op)) + " " + algorithm->describe() +
                             (ctx.tuning.tuned() ? " tuned" : "");
   if (verbose()) {

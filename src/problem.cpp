@@ -132,6 +132,21 @@ Problem make_problem(Op op, const ConvParams& params) {
   return pr;
 }
 
+Problem canonical(const Problem& pr) {
+  const ConvParams& p = pr.p;
+  const bool pointwise = p.kernel_h == 1 && p.kernel_w == 1 && p.stride_h == 1 &&
+                         p.stride_w == 1 && p.pad_top == 0 && p.pad_bottom == 0 &&
+                         p.pad_left == 0 && p.pad_right == 0 && p.output_padding_h == 0 &&
+                         p.output_padding_w == 0;
+  if (!pointwise || p.in_height == 1) return pr;
+  Problem row = pr;
+  row.p.in_width = p.in_height * p.in_width;
+  row.p.in_height = 1;
+  row.out_h = 1;
+  row.out_w = pr.out_h * pr.out_w;
+  return row;
+}
+
 double flops(const Problem& pr) {
   const ConvParams& p = pr.p;
   const double windows = pr.op == Op::conv2d

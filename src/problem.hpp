@@ -29,6 +29,11 @@ struct Problem {
 // std::invalid_argument with a message that names the offending field.
 Problem make_problem(Op op, const ConvParams& params);
 
+// The same computation in the shape the algorithms run best: a pointwise layer (1x1 filter,
+// stride 1, no padding) is one row of H·W pixels, its tensors the same bytes in both layouts,
+// so tiles run across image rows. Anything else is returned as it is.
+Problem canonical(const Problem& problem);
+
 // Multiply-adds times two that the operation needs; for the transposed convolution the useful
 // work only (no inserted zeros): 2·N·C·H·W·(K/groups)·R·S.
 double flops(const Problem& problem);

@@ -48,6 +48,26 @@ TEST(OutputSize, TransposedByHand) {
   EXPECT_EQ(output_size(Op::conv_transpose2d, asym), (Extent{8, 8}));  // 9-2+1, 9-1
 }
 
+TEST(Canonical, PointwiseLayersBecomeOneRowOfTheSameBytes) {
+  ConvParams p = square(14, 1, 1, 0);
+  p.in_channels = 64;
+  p.out_channels = 32;
+  for (Op op : {Op::conv2d, Op::conv_transpose2d}) {
+    const Problem pr = make_problem(op, p), row = canonical(pr);
+    EXPECT_EQ(row.p.in_height, 1);
+    EXPECT_EQ(row.p.in_width, 14 * 14);
+    EXPECT_EQ(row.out_h, 1);
+    EXPECT_EQ(row.out_w, 14 * 14);
+    EXPECT_EQ(row.src().size(), pr.src().size());
+    EXPECT_EQ(row.dst().size(), pr.dst().size());
+    EXPECT_DOUBLE_EQ(flops(row), flops(pr));
+  }
+  for (ConvParams other : {square(14, 3, 1, 1), square(14, 1, 2, 0), square(14, 1, 1, 1)}) {
+    const Problem pr = make_problem(Op::conv2d, other);
+    EXPECT_EQ(canonical(pr).p, pr.p) << "not pointwise: unchanged";
+  }
+}
+
 TEST(Flops, CountsUsefulMultiplyAdds) {
   ConvParams p = square(56, 3, 1, 1);
   p.in_channels = p.out_channels = 64;

@@ -91,7 +91,7 @@ struct Outcome {
 // Times every candidate of one layer, interleaved round by round so that machine drift hits
 // them alike, for about `budget` seconds (at least five rounds).
 Outcome tune(const bench::Layer& layer, const Context& base, double budget) {
-  const Problem pr = make_problem(layer.op, layer.params);
+  const Problem pr = canonical(make_problem(layer.op, layer.params));  // as plans run it
   const auto src = bench::random_floats(pr.src().size()),
              w = bench::random_floats(pr.weights_size()), b = bench::random_floats(pr.p.out_channels);
   std::vector<float> dst(pr.dst().size());
