@@ -22,6 +22,6 @@ inline double padded(int64_t n, int64_t granule) {
 // Cycles per element moved by a packing or reorder loop.
 inline constexpr double kCopy = 0.25;         // whole vectors, contiguous
 inline constexpr double kCopyStrided = 1.0;   // a transpose, one element at a time
-inline constexpr double kCopyScalar = 5.0;    // a call per few elements
+inline constexpr double kCopyScalar = 1.5;    // element by element, inline
 
 }  // namespace svertka::cost

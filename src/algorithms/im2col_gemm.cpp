@@ -248,28 +248,56 @@ class Im2colGemm final : public Algorithm {
     if (!chunked) table_.zero_floats(ws, round_up(np, mr) * kq);
     const int64_t q_end = std::min(q0 + kq, q_);
     const int64_t tap_end = ceil_div(q_end, cg);
+    const int64_t tap_begin = q0 / cg;
+    // One group with unit dilation: a filter row's taps read S·C contiguous input floats,
+    // which are contiguous in q too.
+    const bool row_runs = !chunked && p.groups == 1 && p.dilation_w == 1;
     int64_t oy = p0 / pr_.out_w, ox = p0 % pr_.out_w;
     for (int64_t i = 0; i < np; ++i) {
       float* base = ws + i / mr * kq * mr + i % mr * U;
-      for (int64_t tap = q0 / cg; tap < tap_end; ++tap) {
-        const int64_t iy = oy * p.stride_h - p.pad_top + tap / p.kernel_w * p.dilation_h;
-        const int64_t ix = ox * p.stride_w - p.pad_left + tap % p.kernel_w * p.dilation_w;
+      // Copies input floats [from, from + n) to q positions [q, q + n), element by element
+      // (a few channels: the first layer's three); the panel's next row starts U·MR on.
+      auto copy = [&](const float* from, int64_t q, int64_t n) {
+        const int64_t k = q - q0;
+        float* d = base + k / U * mr * U + k % U;
+        for (int64_t t = 0, lane = k % U; t < n; ++t) {
+          *d++ = from[t];
+          if (++lane == U) lane = 0, d += (mr - 1) * U;
+        }
+      };
+      if (row_runs) {
+        for (int64_t r = tap_begin / p.kernel_w; r * p.kernel_w < tap_end; ++r) {
+          const int64_t iy = oy * p.stride_h - p.pad_top + r * p.dilation_h;
+          if (iy < 0 || iy >= p.in_height) continue;
+          const int64_t ix0 = ox * p.stride_w - p.pad_left;
+          const int64_t s_lo = std::max<int64_t>(0, -ix0);
+          const int64_t s_hi = std::min(p.kernel_w, p.in_width - ix0);
+          const int64_t from = std::max((r * p.kernel_w + s_lo) * cg, q0);
+          const int64_t to = std::min((r * p.kernel_w + s_hi) * cg, q_end);
+          if (from < to) {
+            copy(image + (iy * p.in_width + ix0) * cg + from - r * p.kernel_w * cg, from,
+                 to - from);
+          }
+        }
+        if (++ox == pr_.out_w) ox = 0, ++oy;
+        continue;
+      }
+      // Taps by filter row and column, no division per tap.
+      int64_t r = tap_begin / p.kernel_w, s = tap_begin % p.kernel_w;
+      for (int64_t tap = tap_begin; tap < tap_end; ++tap) {
+        const int64_t iy = oy * p.stride_h - p.pad_top + r * p.dilation_h;
+        const int64_t ix = ox * p.stride_w - p.pad_left + s * p.dilation_w;
+        if (++s == p.kernel_w) s = 0, ++r;
         const bool inside = iy >= 0 && iy < p.in_height && ix >= 0 && ix < p.in_width;
         const float* px = image + (iy * p.in_width + ix) * p.in_channels + g * cg;
         const int64_t c_begin = std::max<int64_t>(0, q0 - tap * cg);
         const int64_t c_end = std::min(cg, q_end - tap * cg);
+        const int64_t k = tap * cg + c_begin - q0;
         if (chunked) {
-          const int64_t k = tap * cg + c_begin - q0;
           table_.copy_chunks(inside ? px + c_begin : zeros_.data(), inside ? U : 0,
                              (c_end - c_begin) / U, base + k / U * mr * U, mr * U);
-          continue;
-        }
-        if (!inside) continue;
-        for (int64_t c = c_begin; c < c_end;) {
-          const int64_t k = tap * cg + c - q0;
-          const int64_t len = std::min(c_end - c, U - k % U);
-          table_.copy_floats(px + c, len, base + k / U * mr * U + k % U);
-          c += len;
+        } else if (inside) {
+          copy(px + c_begin, tap * cg + c_begin, c_end - c_begin);
         }
       }
       if (++ox == pr_.out_w) ox = 0, ++oy;
