@@ -28,18 +28,32 @@ constexpr Brgemm kDirect[] = {
     {"brgemm_f32_6x16_row2048__avx2_fma", 6, 16, 2048, kernels::brgemm<Arch, 6, 2, 2048>},
 };
 
+// One vector wide, for grouped convolution: rows one pixel's chunk of channels x the stride
+// apart, with one group (bcast 1) or two interleaved groups per vector (bcast 2).
+constexpr Brgemm kGrouped[] = {
+    {"brgemm_f32_12x8_row8__avx2_fma", 12, 8, 8, kernels::brgemm<Arch, 12, 1, 8>},
+    {"brgemm_f32_12x8_row16__avx2_fma", 12, 8, 16, kernels::brgemm<Arch, 12, 1, 16>},
+    {"brgemm_f32_12x8_row32__avx2_fma", 12, 8, 32, kernels::brgemm<Arch, 12, 1, 32>},
+    {"brgemm_f32_12x8_row64__avx2_fma", 12, 8, 64, kernels::brgemm<Arch, 12, 1, 64>},
+    {"brgemm_f32_12x8_row16_bcast2__avx2_fma", 12, 8, 16, kernels::brgemm<Arch, 12, 1, 16, 2>, 2},
+    {"brgemm_f32_12x8_row32_bcast2__avx2_fma", 12, 8, 32, kernels::brgemm<Arch, 12, 1, 32, 2>, 2},
+    {"brgemm_f32_12x8_row64_bcast2__avx2_fma", 12, 8, 64, kernels::brgemm<Arch, 12, 1, 64, 2>, 2},
+};
+
 }  // namespace
 
 const KernelTable table{"avx2",
                         8,
                         kGemm,
                         kDirect,
+                        kGrouped,
                         {"dwconv_f32_4x16__avx2_fma", 4, 16, kernels::depthwise_row<Arch, 4, 2>,
                          kernels::depthwise_plane_row<Arch>},
                         kernels::copy_floats<Arch>,
                         kernels::zero_floats<Arch>,
                         kernels::add_floats<Arch>,
                         kernels::copy_chunks<Arch>,
+                        kernels::interleave_pairs<Arch>,
                         kernels::copy_rows<Arch>,
                         kernels::fma_peak<Arch>};
 

@@ -29,18 +29,32 @@ constexpr Brgemm kDirect[] = {
     {"brgemm_f32_14x32_row2048__avx512f", 14, 32, 2048, kernels::brgemm<Arch, 14, 2, 2048>},
 };
 
+// One vector wide, for grouped convolution: rows one pixel's chunk of channels x the stride
+// apart, with one group (bcast 1) or two interleaved groups per vector (bcast 2).
+constexpr Brgemm kGrouped[] = {
+    {"brgemm_f32_14x16_row8__avx512f", 14, 16, 8, kernels::brgemm<Arch, 14, 1, 8>},
+    {"brgemm_f32_14x16_row16__avx512f", 14, 16, 16, kernels::brgemm<Arch, 14, 1, 16>},
+    {"brgemm_f32_14x16_row32__avx512f", 14, 16, 32, kernels::brgemm<Arch, 14, 1, 32>},
+    {"brgemm_f32_14x16_row64__avx512f", 14, 16, 64, kernels::brgemm<Arch, 14, 1, 64>},
+    {"brgemm_f32_14x16_row16_bcast2__avx512f", 14, 16, 16, kernels::brgemm<Arch, 14, 1, 16, 2>, 2},
+    {"brgemm_f32_14x16_row32_bcast2__avx512f", 14, 16, 32, kernels::brgemm<Arch, 14, 1, 32, 2>, 2},
+    {"brgemm_f32_14x16_row64_bcast2__avx512f", 14, 16, 64, kernels::brgemm<Arch, 14, 1, 64, 2>, 2},
+};
+
 }  // namespace
 
 const KernelTable table{"avx512",
                         16,
                         kGemm,
                         kDirect,
+                        kGrouped,
                         {"dwconv_f32_6x32__avx512f", 6, 32, kernels::depthwise_row<Arch, 6, 2>,
                          kernels::depthwise_plane_row<Arch>},
                         kernels::copy_floats<Arch>,
                         kernels::zero_floats<Arch>,
                         kernels::add_floats<Arch>,
                         kernels::copy_chunks<Arch>,
+                        kernels::interleave_pairs<Arch>,
                         kernels::copy_rows<Arch>,
                         kernels::fma_peak<Arch>};
 

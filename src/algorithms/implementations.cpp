@@ -6,6 +6,7 @@
 #include "depthwise.hpp"
 #include "direct.hpp"
 #include "gemm_col2im.hpp"
+#include "grouped.hpp"
 #include "im2col_gemm.hpp"
 #include "reference_algorithm.hpp"
 
@@ -24,9 +25,9 @@ std::string beyond_fast_paths(const Problem& pr) {
 }
 
 std::span<const Implementation> implementations() {
-  static const Implementation list[] = {depthwise_implementation, direct_implementation,
-                                        im2col_gemm_implementation, gemm_col2im_implementation,
-                                        reference_implementation};
+  static const Implementation list[] = {depthwise_implementation,   grouped_implementation,
+                                        direct_implementation,      im2col_gemm_implementation,
+                                        gemm_col2im_implementation, reference_implementation};
   return list;
 }
 

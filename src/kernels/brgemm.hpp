@@ -4,24 +4,28 @@
 #include <xsimd/xsimd.hpp>
 
 #include "contract.hpp"
+#include "lanes.hpp"
 
 namespace svertka::kernels {
 
 // MR rows x NV vectors of columns; accumulators stay in registers for the whole batch and
 // reduction (MR·NV + NV + 1 vector registers: 14x2 for AVX-512's 32, 6x2 for AVX2's 16).
-template <class Arch, int MR, int NV, int ROW>
+// BCAST > 1 (one vector): each step of A is BCAST floats, one per interleaved group.
+template <class Arch, int MR, int NV, int ROW, int BCAST = 1>
 void brgemm(int64_t batch, const float* const* a, const float* const* b, int64_t kc,
             int64_t a_block, float* c, int64_t ldc, Init init, const float* bias) {
   using V = xsimd::batch<float, Arch>;
   constexpr int L = V::size, NR = NV * L, U = kInterleave;
+  static_assert(BCAST == 1 || NV == 1, "interleaved groups fill exactly one vector");
   V acc[MR][NV];
 #pragma GCC unroll 16
   for (int i = 0; i < MR; ++i) {
 #pragma GCC unroll 8
     for (int j = 0; j < NV; ++j) {
-      acc[i][j] = init == Init::accumulate ? V::load_unaligned(c + i * ldc + j * L)
+      acc[i][j] = init == Init::accumulate
+                      ? reorder<BCAST, Lanes>(V::load_unaligned(c + i * ldc + j * L))
                   : init == Init::bias_rows ? V(bias[i])
-                                            : V::load_unaligned(bias + j * L);
+                                            : reorder<BCAST, Lanes>(V::load_unaligned(bias + j * L));
     }
   }
   for (int64_t t = 0; t < batch; ++t) {
@@ -35,7 +39,7 @@ void brgemm(int64_t batch, const float* const* a, const float* const* b, int64_t
         for (int j = 0; j < NV; ++j) bv[j] = V::load_aligned(bp + j * L);
 #pragma GCC unroll 16
         for (int i = 0; i < MR; ++i) {
-          const V ai(ap[i * ROW + u]);
+          const V ai = broadcast<V, BCAST>(ap + i * ROW + u * BCAST);
 #pragma GCC unroll 8
           for (int j = 0; j < NV; ++j) acc[i][j] = xsimd::fma(ai, bv[j], acc[i][j]);
         }
@@ -45,7 +49,7 @@ void brgemm(int64_t batch, const float* const* a, const float* const* b, int64_t
 #pragma GCC unroll 16
   for (int i = 0; i < MR; ++i) {
 #pragma GCC unroll 8
-    for (int j = 0; j < NV; ++j) acc[i][j].store_unaligned(c + i * ldc + j * L);
+    for (int j = 0; j < NV; ++j) reorder<BCAST, Columns>(acc[i][j]).store_unaligned(c + i * ldc + j * L);
   }
 }
 

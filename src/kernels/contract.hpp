@@ -18,6 +18,12 @@
 //  - init: Init::bias_rows starts each row i from bias[i] (MR values readable), Init::bias_cols
 //    each column j from bias[j] (NR values readable), Init::accumulate from C itself.
 //    Accumulators stay in registers across the whole batch.
+//  - Interleaved groups (grouped convolution with L/BCAST output channels per group, ResNeXt):
+//    with bcast = BCAST > 1 the tile is one vector wide and its lanes hold BCAST groups
+//    interleaved, lane l computing column (l mod BCAST)·(L/BCAST) + l/BCAST. A step of A is then
+//    BCAST consecutive floats, one per group, at a[t][kb·a_block + i·ROW + u·BCAST], broadcast
+//    as one 64-bit element; B's columns are in that lane order. C and bias are in column order
+//    (the kernel permutes lanes on load and store).
 #pragma once
 
 #include <cstdint>
@@ -36,6 +42,7 @@ struct Brgemm {
   const char* name;  // XNNPACK style: brgemm_f32_14x32_row8__avx512f
   int mr, nr, row;   // register block and A row stride (floats)
   BrgemmFn run;
+  int bcast = 1;     // floats per A step: interleaved groups per vector
 };
 
 // Depthwise microkernel: one output row, `blocks` blocks of `width` channels (groups =
@@ -81,12 +88,14 @@ struct Depthwise {
 
 // Everything one ISA provides. gemm[0] is the default register block for packed panels
 // (row = U); the others are variants the autotuner may pick. direct holds the kernels for
-// strided rows (row = U·stride) and the one-row kernels of the border path.
+// strided rows (row = U·stride) and the one-row kernels of the border path; grouped those of
+// the grouped algorithm.
 struct KernelTable {
   const char* isa;
   int vector_floats;  // floats per vector register
   std::span<const Brgemm> gemm;
   std::span<const Brgemm> direct;
+  std::span<const Brgemm> grouped;  // one vector wide, bcast 1 and 2, rows per chunk and stride
   Depthwise depthwise;
   // Packing microkernels: to[i] = from[i] for i < n; to[i] = 0; and chunks of kInterleave
   // floats from from + j·from_stride to to + j·to_stride (one pixel's channels into a
@@ -96,6 +105,8 @@ struct KernelTable {
   void (*add_floats)(const float* from, int64_t n, float* to);  // to[i] += from[i]
   void (*copy_chunks)(const float* from, int64_t from_stride, int64_t chunks, float* to,
                       int64_t to_stride);
+  // to[2i + q] = from[q·n + i] (q < 2, i < n): two groups' channels interleaved.
+  void (*interleave_pairs)(const float* from, int64_t n, float* to);
   // rows rows of len floats: to + i·to_stride <- from + i·from_stride.
   void (*copy_rows)(const float* from, int64_t from_stride, int64_t rows, int64_t len, float* to,
                     int64_t to_stride);

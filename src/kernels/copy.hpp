@@ -4,6 +4,7 @@
 #include <xsimd/xsimd.hpp>
 
 #include "contract.hpp"
+#include "lanes.hpp"
 
 namespace svertka::kernels {
 
@@ -47,6 +48,21 @@ template <class Arch>
 void copy_rows(const float* from, int64_t from_stride, int64_t rows, int64_t len, float* to,
                int64_t to_stride) {
   for (int64_t i = 0; i < rows; ++i) copy_floats<Arch>(from + i * from_stride, len, to + i * to_stride);
+}
+
+// to[2i + q] = from[q·n + i] for q < 2, i < n: one pixel's channels of two groups interleaved
+// for the grouped kernels; one permutation when the pair fills a vector (ResNeXt's 8 + 8).
+template <class Arch>
+void interleave_pairs(const float* from, int64_t n, float* to) {
+  using V = xsimd::batch<float, Arch>;
+  if (2 * n == int64_t{V::size}) {
+    reorder<2, Lanes>(V::load_unaligned(from)).store_unaligned(to);
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    to[2 * i] = from[i];
+    to[2 * i + 1] = from[n + i];
+  }
 }
 
 }  // namespace svertka::kernels

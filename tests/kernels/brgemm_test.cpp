@@ -1,7 +1,8 @@
 // Every brgemm microkernel of every ISA this CPU runs, against a scalar loop: full tiles through
 // the kernel alone (batches of 1 and 3, strided A rows and blocks as direct convolution reads
-// them), every partial m <= MR, n <= NR through the driver that owns the edges, real reduction
-// lengths 0, 1, odd and large (zero-padded to the interleave), and every init.
+// them, two groups interleaved per vector for the grouped kernels), every partial m <= MR,
+// n <= NR through the driver that owns the edges, real reduction lengths 0, 1, odd and large
+// (zero-padded to the interleave), and every init.
 #include <gtest/gtest.h>
 
 #include "algorithms/gemm_driver.hpp"
@@ -15,8 +16,9 @@ namespace {
 constexpr int64_t U = kInterleave;
 int64_t round_up(int64_t a, int64_t b) { return (a + b - 1) / b * b; }
 
-// One batch element: A (m x k) and B (k x n) row-major, and their packed forms: A at
-// a[kb·a_block + i·row + u] (the contract's addressing), B as [kp][NR] panels.
+// One batch element: A (m x k, one per interleaved group) and B (k x n) row-major, and their
+// packed forms: A at a[kb·a_block + i·row + u·bcast + group] (the contract's addressing), B as
+// [kp][NR] panels with columns in the kernel's lane order.
 struct Element {
   std::vector<float> a, b;
   AlignedBuffer pa, pb;
@@ -32,22 +34,25 @@ Case make_case(const Brgemm& kr, int64_t m, int64_t n, int64_t k, int batch, int
                std::mt19937& rng) {
   Case cs{m, n, k, round_up(k, U), 0, {}, {}, {}};
   const int64_t a_panels = (m + kr.mr - 1) / kr.mr, b_panels = (n + kr.nr - 1) / kr.nr;
-  cs.a_block = (kr.mr - 1) * kr.row + U + extra_block;
+  const int64_t g = kr.bcast, per_group = kr.nr / g;
+  cs.a_block = (kr.mr - 1) * kr.row + U * g + extra_block;
   for (int t = 0; t < batch; ++t) {
     Element e;
-    e.a = random_floats(m * k, rng);
+    e.a = random_floats(m * k * g, rng);
     e.b = random_floats(k * n, rng);
     // Each A micro-panel of MR rows gets its own region, a_block per U steps.
     e.pa = AlignedBuffer(a_panels * (cs.kp / U + 1) * cs.a_block);
     e.pb = AlignedBuffer(b_panels * cs.kp * kr.nr);
     for (int64_t i = 0; i < m; ++i)
-      for (int64_t q = 0; q < k; ++q) {
-        float* panel = e.pa.data() + i / kr.mr * (cs.kp / U + 1) * cs.a_block;
-        panel[q / U * cs.a_block + i % kr.mr * kr.row + q % U] = e.a[i * k + q];
-      }
+      for (int64_t q = 0; q < k; ++q)
+        for (int64_t x = 0; x < g; ++x) {
+          float* panel = e.pa.data() + i / kr.mr * (cs.kp / U + 1) * cs.a_block;
+          panel[q / U * cs.a_block + i % kr.mr * kr.row + q % U * g + x] = e.a[(i * k + q) * g + x];
+        }
     for (int64_t q = 0; q < k; ++q)
       for (int64_t j = 0; j < n; ++j) {
-        e.pb.data()[(j / kr.nr * cs.kp + q) * kr.nr + j % kr.nr] = e.b[q * n + j];
+        const int64_t lane = j % kr.nr % per_group * g + j % kr.nr / per_group;
+        e.pb.data()[(j / kr.nr * cs.kp + q) * kr.nr + lane] = e.b[q * n + j];
       }
     cs.batch.push_back(std::move(e));
   }
@@ -56,8 +61,11 @@ Case make_case(const Brgemm& kr, int64_t m, int64_t n, int64_t k, int batch, int
   return cs;
 }
 
-// The scalar loop, and the sum of |terms| of each output for the tolerance.
-void expected(const Case& cs, Init init, std::vector<float>& want, std::vector<float>& mag) {
+// The scalar loop, and the sum of |terms| of each output for the tolerance. Column j of an
+// interleaving kernel belongs to group j / (NR / bcast), which reads its own A.
+void expected(const Brgemm& kr, const Case& cs, Init init, std::vector<float>& want,
+              std::vector<float>& mag) {
+  const int64_t g = kr.bcast, per_group = kr.nr / g;
   want.assign(cs.m * cs.n, 0.0f);
   mag.assign(cs.m * cs.n, 0.0f);
   for (int64_t i = 0; i < cs.m; ++i)
@@ -68,7 +76,8 @@ void expected(const Case& cs, Init init, std::vector<float>& want, std::vector<f
       double sum = start, abs_sum = std::fabs(start);
       for (const Element& e : cs.batch)
         for (int64_t q = 0; q < cs.k; ++q) {
-          const double term = double(e.a[i * cs.k + q]) * e.b[q * cs.n + j];
+          const double term = double(e.a[(i * cs.k + q) * g + j % kr.nr / per_group]) *
+                              e.b[q * cs.n + j];
           sum += term;
           abs_sum += std::fabs(term);
         }
@@ -86,6 +95,7 @@ class BrgemmKernel : public ::testing::TestWithParam<std::string> {
   std::vector<Brgemm> all() const {
     std::vector<Brgemm> v(table_->gemm.begin(), table_->gemm.end());
     v.insert(v.end(), table_->direct.begin(), table_->direct.end());
+    v.insert(v.end(), table_->grouped.begin(), table_->grouped.end());
     return v;
   }
   const KernelTable* table_ = nullptr;
@@ -98,13 +108,14 @@ TEST_P(BrgemmKernel, FullTileAloneMatchesScalarLoop) {
   for (const Brgemm& kr : all()) {
     ASSERT_LE(kr.mr * kr.nr, 32 * 64) << kr.name << ": larger than the driver's scratch tile";
     ASSERT_EQ(kr.nr % table_->vector_floats, 0) << kr.name;
-    ASSERT_EQ(kr.row % U, 0) << kr.name;
+    ASSERT_EQ(kr.row % (U * kr.bcast), 0) << kr.name;
+    ASSERT_TRUE(kr.bcast == 1 || kr.nr == table_->vector_floats) << kr.name;
     for (int batch : {1, 3})
       for (int64_t k : {0, 1, 7, 16, 33, 1000})
         for (Init init : kInits) {
           const Case cs = make_case(kr, kr.mr, kr.nr, k, batch, batch == 1 ? 0 : 3 * U, rng);
           std::vector<float> want, mag, c = cs.c0;
-          expected(cs, init, want, mag);
+          expected(kr, cs, init, want, mag);
           std::vector<const float*> a, b;
           for (const Element& e : cs.batch) a.push_back(e.pa.data()), b.push_back(e.pb.data());
           kr.run(batch, a.data(), b.data(), cs.kp, cs.a_block, c.data(), kr.nr, init,
@@ -124,7 +135,7 @@ TEST_P(BrgemmKernel, EveryPartialTileThroughTheDriverMatchesScalarLoop) {
           const Init init = kInits[(m + n) % 3];
           const Case cs = make_case(kr, m, n, k, 1, 0, rng);
           std::vector<float> want, mag, c = cs.c0;
-          expected(cs, init, want, mag);
+          expected(kr, cs, init, want, mag);
           const Element& e = cs.batch[0];
           gemm_block(kr, m, n, cs.kp, e.pa.data(), (cs.kp / U + 1) * cs.a_block, e.pb.data(),
                      cs.kp * kr.nr, c.data(), n, init, cs.bias.data());
@@ -141,7 +152,7 @@ TEST_P(BrgemmKernel, BlockOfTilesWithEdgesMatchesScalarLoop) {
     for (Init init : kInits) {
       const Case cs = make_case(kr, m, n, k, 1, 0, rng);
       std::vector<float> want, mag, c(m * ldc, -7.0f);
-      expected(cs, init, want, mag);
+      expected(kr, cs, init, want, mag);
       for (int64_t i = 0; i < m; ++i) std::copy_n(&cs.c0[i * n], n, &c[i * ldc]);
       const Element& e = cs.batch[0];
       gemm_block(kr, m, n, cs.kp, e.pa.data(), (cs.kp / U + 1) * cs.a_block, e.pb.data(),
