@@ -8,7 +8,7 @@ set style fill solid 0.85 border -1
 set boxwidth 0.9
 set xtics rotate by -50 scale 0 font ',9'
 set ylabel 'GFLOP/s'
-set yrange [0:89.1102]
+set yrange [0:93.4993]
 set grid ytics
 set key top right
 set arrow from graph 0, first 0 to graph 1, first 0 nohead dt 2 lw 2 lc rgb '#aa0000'

@@ -150,12 +150,12 @@ class Grouped final : public Algorithm {
         const int64_t whole = std::min(b, p.groups - pk * b);  // groups in this pack
         const float* from = in + pk * b * cg;
         float* to = pack_row(pk);
+        if (whole == 2) {
+          table_.interleave_pairs(from, p.in_channels, cg, w, to, chunk);
+          continue;
+        }
         for (int64_t x = 0; x < w; ++x, from += p.in_channels, to += chunk) {
-          if (whole == 2) {
-            table_.interleave_pairs(from, cg, to);
-          } else {
-            for (int64_t c = 0; c < cg; ++c) to[c * b] = from[c];
-          }
+          for (int64_t c = 0; c < cg; ++c) to[c * b] = from[c];
         }
       }
       return;

@@ -105,8 +105,9 @@ struct KernelTable {
   void (*add_floats)(const float* from, int64_t n, float* to);  // to[i] += from[i]
   void (*copy_chunks)(const float* from, int64_t from_stride, int64_t chunks, float* to,
                       int64_t to_stride);
-  // to[2i + q] = from[q·n + i] (q < 2, i < n): two groups' channels interleaved.
-  void (*interleave_pairs)(const float* from, int64_t n, float* to);
+  // Per pixel, to[2i + q] = from[q·n + i] (q < 2, i < n): two groups' channels interleaved.
+  void (*interleave_pairs)(const float* from, int64_t from_stride, int64_t n, int64_t count,
+                           float* to, int64_t to_stride);
   // rows rows of len floats: to + i·to_stride <- from + i·from_stride.
   void (*copy_rows)(const float* from, int64_t from_stride, int64_t rows, int64_t len, float* to,
                     int64_t to_stride);

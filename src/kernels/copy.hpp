@@ -50,18 +50,22 @@ void copy_rows(const float* from, int64_t from_stride, int64_t rows, int64_t len
   for (int64_t i = 0; i < rows; ++i) copy_floats<Arch>(from + i * from_stride, len, to + i * to_stride);
 }
 
-// to[2i + q] = from[q·n + i] for q < 2, i < n: one pixel's channels of two groups interleaved
-// for the grouped kernels; one permutation when the pair fills a vector (ResNeXt's 8 + 8).
+// For each of `count` pixels (from_stride and to_stride floats apart): to[2i + q] = from[q·n + i]
+// for q < 2, i < n, the pixel's channels of two groups interleaved for the grouped kernels; one
+// permutation when the pair fills a vector (ResNeXt's 8 + 8).
 template <class Arch>
-void interleave_pairs(const float* from, int64_t n, float* to) {
+void interleave_pairs(const float* from, int64_t from_stride, int64_t n, int64_t count, float* to,
+                      int64_t to_stride) {
   using V = xsimd::batch<float, Arch>;
-  if (2 * n == int64_t{V::size}) {
-    reorder<2, Lanes>(V::load_unaligned(from)).store_unaligned(to);
-    return;
-  }
-  for (int64_t i = 0; i < n; ++i) {
-    to[2 * i] = from[i];
-    to[2 * i + 1] = from[n + i];
+  for (int64_t x = 0; x < count; ++x, from += from_stride, to += to_stride) {
+    if (2 * n == int64_t{V::size}) {
+      reorder<2, Lanes>(V::load_unaligned(from)).store_unaligned(to);
+      continue;
+    }
+    for (int64_t i = 0; i < n; ++i) {
+      to[2 * i] = from[i];
+      to[2 * i + 1] = from[n + i];
+    }
   }
 }
 
