@@ -17,9 +17,14 @@ constexpr Brgemm kGemm[] = {
     {"brgemm_f32_4x16_row8__avx2_fma", 4, 16, U, kernels::brgemm<Arch, 4, 2, U>},
 };
 
-// Rows 16 apart: stride 2 over channel blocks; rows C·stride apart: NHWC input read in place.
+// Rows 16 apart: stride 2 over channel blocks; rows C·stride apart: NHWC input read in place
+// (24..48: a first layer's filter columns folded into channels, column_fold.hpp).
 constexpr Brgemm kDirect[] = {
     {"brgemm_f32_6x16_row16__avx2_fma", 6, 16, 2 * U, kernels::brgemm<Arch, 6, 2, 2 * U>},
+    {"brgemm_f32_6x16_row24__avx2_fma", 6, 16, 24, kernels::brgemm<Arch, 6, 2, 24>},
+    {"brgemm_f32_6x16_row32__avx2_fma", 6, 16, 32, kernels::brgemm<Arch, 6, 2, 32>},
+    {"brgemm_f32_6x16_row40__avx2_fma", 6, 16, 40, kernels::brgemm<Arch, 6, 2, 40>},
+    {"brgemm_f32_6x16_row48__avx2_fma", 6, 16, 48, kernels::brgemm<Arch, 6, 2, 48>},
     {"brgemm_f32_6x16_row64__avx2_fma", 6, 16, 64, kernels::brgemm<Arch, 6, 2, 64>},
     {"brgemm_f32_6x16_row128__avx2_fma", 6, 16, 128, kernels::brgemm<Arch, 6, 2, 128>},
     {"brgemm_f32_6x16_row256__avx2_fma", 6, 16, 256, kernels::brgemm<Arch, 6, 2, 256>},

@@ -18,9 +18,14 @@ constexpr Brgemm kGemm[] = {
     {"brgemm_f32_12x32_row8__avx512f", 12, 32, U, kernels::brgemm<Arch, 12, 2, U>},
 };
 
-// Rows 16 apart: stride 2 over channel blocks; rows C·stride apart: NHWC input read in place.
+// Rows 16 apart: stride 2 over channel blocks; rows C·stride apart: NHWC input read in place
+// (24..48: a first layer's filter columns folded into channels, column_fold.hpp).
 constexpr Brgemm kDirect[] = {
     {"brgemm_f32_14x32_row16__avx512f", 14, 32, 2 * U, kernels::brgemm<Arch, 14, 2, 2 * U>},
+    {"brgemm_f32_14x32_row24__avx512f", 14, 32, 24, kernels::brgemm<Arch, 14, 2, 24>},
+    {"brgemm_f32_14x32_row32__avx512f", 14, 32, 32, kernels::brgemm<Arch, 14, 2, 32>},
+    {"brgemm_f32_14x32_row40__avx512f", 14, 32, 40, kernels::brgemm<Arch, 14, 2, 40>},
+    {"brgemm_f32_14x32_row48__avx512f", 14, 32, 48, kernels::brgemm<Arch, 14, 2, 48>},
     {"brgemm_f32_14x32_row64__avx512f", 14, 32, 64, kernels::brgemm<Arch, 14, 2, 64>},
     {"brgemm_f32_14x32_row128__avx512f", 14, 32, 128, kernels::brgemm<Arch, 14, 2, 128>},
     {"brgemm_f32_14x32_row256__avx512f", 14, 32, 256, kernels::brgemm<Arch, 14, 2, 256>},

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "../algorithm.hpp"
+#include "column_fold.hpp"
 #include "depthwise.hpp"
 #include "direct.hpp"
 #include "gemm_col2im.hpp"
@@ -25,9 +26,10 @@ std::string beyond_fast_paths(const Problem& pr) {
 }
 
 std::span<const Implementation> implementations() {
-  static const Implementation list[] = {depthwise_implementation,   grouped_implementation,
-                                        direct_implementation,      im2col_gemm_implementation,
-                                        gemm_col2im_implementation, reference_implementation};
+  static const Implementation list[] = {
+      depthwise_implementation,   grouped_implementation,     direct_implementation,
+      column_fold_implementation, im2col_gemm_implementation, gemm_col2im_implementation,
+      reference_implementation};
   return list;
 }
 

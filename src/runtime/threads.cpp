@@ -93,8 +93,8 @@ void parallel_for(int threads, int64_t n, const std::function<void(int64_t)>& bo
 }
 
 float* thread_workspace(int64_t floats, Workspace slot) {
-  thread_local std::unique_ptr<float, FreeDeleter> buffers[2];
-  thread_local int64_t capacities[2] = {0, 0};
+  thread_local std::unique_ptr<float, FreeDeleter> buffers[3];
+  thread_local int64_t capacities[3] = {};
   auto& buffer = buffers[static_cast<int>(slot)];
   int64_t& capacity = capacities[static_cast<int>(slot)];
   if (floats > capacity) {
