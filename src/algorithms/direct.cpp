@@ -170,7 +170,8 @@ class Direct final : public Algorithm {
       for (int64_t kb = 0; kb < kb_; kb += kb_per)
         for (int64_t j = 0; j < rows; j += band) {
           items_.push_back({q, j, std::min(rows, j + band), kb, std::min(kb_, kb + kb_per)});
-        }
+          packed_ = &packed_kernel();
+  }
     }
   }
 
@@ -210,6 +211,25 @@ class Direct final : public Algorithm {
   struct Pixel {
     int64_t oy, ox;
   };
+
+  // The register block for the packed (border) pixels: same NR, so the same B panels, and the
+  // MR that pads the items' packed pixels least, counting 2 B loads per MR broadcasts. Narrow
+  // images are all border (DCGAN's 4x4 phases: 16 pixels, two 8-row tiles, not 14 + 2).
+  const Brgemm& packed_kernel() const {
+    const Brgemm* best = nullptr;
+    double best_cost = 0;
+    for (const Brgemm& k : table_.gemm) {
+      if (k.nr != gemm_.nr) continue;
+      double cost = 0;
+      for (const Item& item : items_) {
+        const Pass& pass = passes_[item.pass];
+        const int64_t border = (item.j1 - item.j0) * (pass.cols - (pass.col_hi - pass.col_lo));
+        cost += double(round_up(border, k.mr)) * (1.0 + 2.0 / k.mr);
+      }
+      if (!best || cost < best_cost) best = &k, best_cost = cost;
+    }
+    return *best;
+  }
 
   // Per pass, [G][Kg/NR][taps][Cgp][NR]: the B panel of each tap for an NR block of output
   // channels, reduction over the group's input channels. Weights are PyTorch's: conv
@@ -380,7 +400,8 @@ class Direct final : public Algorithm {
   void packed(int64_t n, int64_t g, const Pass& pass, const Item& item, const float* image,
               float* dst) const {
     const ConvParams& p = pr_.p;
-    const int64_t mr = gemm_.mr, nr = gemm_.nr, cb_count = cgp_ / U;
+    const Brgemm& kernel = *packed_;
+    const int64_t mr = kernel.mr, nr = kernel.nr, cb_count = cgp_ / U;
     const int64_t n_taps = int64_t(pass.taps.size()), panel = n_taps * cgp_ * mr;
     const int64_t per_group =
         std::clamp<int64_t>(kPackedBytes / (panel * int64_t{sizeof(float)}), 1, 64);
@@ -416,7 +437,7 @@ class Direct final : public Algorithm {
         const float* w = weights_.data() + pass.weights + (g * kb_ + kb) * n_taps * cgp_ * nr;
         for (int64_t x = 0; x < tiles; ++x) {
           const float* a = ws + x * panel;
-          gemm_.run(1, &a, &w, n_taps * cgp_, mr * U, t, nr, Init::bias_cols,
+          kernel.run(1, &a, &w, n_taps * cgp_, mr * U, t, nr, Init::bias_cols,
                     bias_.data() + g * kg_ + kb * nr);
           Pixel list[32];
           Pixel at = tile_first[x];
@@ -431,7 +452,8 @@ class Direct final : public Algorithm {
   Problem pr_;
   const KernelTable& table_;
   int threads_;
-  const Brgemm& gemm_;  // row = U: packed panels
+  const Brgemm& gemm_;  // row = U: the register block chosen for the problem
+  const Brgemm* packed_ = nullptr;  // row = U: packed panels of border pixels
   bool in_place_;       // NHWC, one group, whole channel blocks: no reorder
   const Brgemm& main_;  // interior tiles: row = pixel stride x input step
   std::vector<Pass> passes_;
