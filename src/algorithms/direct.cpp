@@ -5,6 +5,7 @@
 
 #include "../runtime/aligned_buffer.hpp"
 #include "../runtime/threads.hpp"
+#include "../runtime/topology.hpp"
 #include "cost.hpp"
 #include "integer.hpp"
 #include "gemm_driver.hpp"
@@ -159,20 +160,34 @@ class Direct final : public Algorithm {
     bias_.assign(p.out_channels + main_.nr, 0.0f);
     if (bias) std::copy(bias, bias + p.out_channels, bias_.begin());
     // Work items, enough for every thread: first blocks of output channels (each task then
-    // streams only its share of the weights, once), then bands of rows.
+    // streams only its share of the weights, once), then bands of rows. The phases of a
+    // transposed convolution go band by band, all phases of a band together, in bands whose
+    // output rows fit in half of L2: an output line holding several phases (NCHW) is then
+    // completed while cached, not fetched again by every phase.
     const int64_t want = wanted_tasks(ctx.tuning, threads_);
     const int64_t units = p.batch * p.groups * int64_t(passes_.size());
     const int64_t kb_per = ceil_div(kb_, std::clamp(ceil_div(want, units), int64_t{1}, kb_));
     const int64_t bands = ceil_div(want, units * ceil_div(kb_, kb_per));
-    for (int64_t q = 0; q < int64_t(passes_.size()); ++q) {
-      const int64_t rows = passes_[q].rows;
-      const int64_t band = std::clamp(ceil_div(rows, bands), int64_t{1}, std::max<int64_t>(rows, 1));
+    int64_t rows = 1;
+    for (const Pass& q : passes_) rows = std::max(rows, q.rows);
+    int64_t band = std::clamp(ceil_div(rows, bands), int64_t{1}, rows);
+    const int64_t passes = int64_t(passes_.size());
+    auto add = [&](int64_t q, int64_t j, int64_t kb) {
+      if (j < passes_[q].rows) {
+        items_.push_back({q, j, std::min(passes_[q].rows, j + band), kb, std::min(kb_, kb + kb_per)});
+      }
+    };
+    if (passes == 1) {
       for (int64_t kb = 0; kb < kb_; kb += kb_per)
-        for (int64_t j = 0; j < rows; j += band) {
-          items_.push_back({q, j, std::min(rows, j + band), kb, std::min(kb_, kb + kb_per)});
-          packed_ = &packed_kernel();
-  }
+        for (int64_t j = 0; j < rows; j += band) add(0, j, kb);
+    } else {
+      const double row_bytes = double(p.stride_h) * double(pr.out_w) * double(p.out_channels) * 4;
+      band = std::clamp(int64_t(double(topology().l2_bytes) / 2 / row_bytes), int64_t{1}, band);
+      for (int64_t j = 0; j < rows; j += band)
+        for (int64_t q = 0; q < passes; ++q)
+          for (int64_t kb = 0; kb < kb_; kb += kb_per) add(q, j, kb);
     }
+    packed_ = &packed_kernel();
   }
 
   void execute(const float* src, float* dst) const override {
@@ -305,15 +320,21 @@ class Direct final : public Algorithm {
     const ConvParams& p = pr_.p;
     const int64_t nr = main_.nr, k0 = g * kg_ + kb * nr;
     const int64_t cols = std::min(nr, kg_ - kb * nr);
-    for (int64_t i = 0; i < m; ++i) {
-      const Pixel px = pixel(i);
-      if (p.layout == Layout::nhwc) {
+    if (p.layout == Layout::nhwc) {
+      for (int64_t i = 0; i < m; ++i) {
+        const Pixel px = pixel(i);
         float* c = dst + ((n * pr_.out_h + px.oy) * pr_.out_w + px.ox) * p.out_channels + k0;
         table_.copy_floats(t + i * nr, cols, c);
-      } else {
-        float* c = dst + ((n * p.out_channels + k0) * pr_.out_h + px.oy) * pr_.out_w + px.ox;
-        for (int64_t j = 0; j < cols; ++j) c[j * pr_.out_h * pr_.out_w] = t[i * nr + j];
       }
+      return;
+    }
+    // NCHW: plane by plane, so that consecutive stores stay in one plane's lines and pages.
+    int64_t at[64];
+    for (int64_t i = 0; i < m; ++i) at[i] = pixel(i).oy * pr_.out_w + pixel(i).ox;
+    const int64_t plane = pr_.out_h * pr_.out_w;
+    for (int64_t j = 0; j < cols; ++j) {
+      float* c = dst + (n * p.out_channels + k0 + j) * plane;
+      for (int64_t i = 0; i < m; ++i) c[at[i]] = t[i * nr + j];
     }
   }
 
