@@ -34,7 +34,8 @@ constexpr Brgemm kDirect[] = {
 };
 
 // One vector wide, for grouped convolution: rows one pixel's chunk of channels x the stride
-// apart, with one group (bcast 1) or two interleaved groups per vector (bcast 2).
+// apart, with one group (bcast 1) or two interleaved groups per vector (bcast 2); the row form
+// for 3-wide filters at stride 1.
 constexpr Brgemm kGrouped[] = {
     {"brgemm_f32_12x8_row8__avx2_fma", 12, 8, 8, kernels::brgemm<Arch, 12, 1, 8>},
     {"brgemm_f32_12x8_row16__avx2_fma", 12, 8, 16, kernels::brgemm<Arch, 12, 1, 16>},
@@ -43,6 +44,11 @@ constexpr Brgemm kGrouped[] = {
     {"brgemm_f32_12x8_row16_bcast2__avx2_fma", 12, 8, 16, kernels::brgemm<Arch, 12, 1, 16, 2>, 2},
     {"brgemm_f32_12x8_row32_bcast2__avx2_fma", 12, 8, 32, kernels::brgemm<Arch, 12, 1, 32, 2>, 2},
     {"brgemm_f32_12x8_row64_bcast2__avx2_fma", 12, 8, 64, kernels::brgemm<Arch, 12, 1, 64, 2>, 2},
+    {"brgemm_row3_f32_10x8_row8__avx2_fma", 10, 8, 8, kernels::brgemm_row<Arch, 10, 3, 8, 1>, 1, 3},
+    {"brgemm_row3_f32_10x8_row16__avx2_fma", 10, 8, 16, kernels::brgemm_row<Arch, 10, 3, 16, 1>, 1, 3},
+    {"brgemm_row3_f32_10x8_row32__avx2_fma", 10, 8, 32, kernels::brgemm_row<Arch, 10, 3, 32, 1>, 1, 3},
+    {"brgemm_row3_f32_10x8_row16_bcast2__avx2_fma", 10, 8, 16, kernels::brgemm_row<Arch, 10, 3, 16, 2>, 2, 3},
+    {"brgemm_row3_f32_10x8_row32_bcast2__avx2_fma", 10, 8, 32, kernels::brgemm_row<Arch, 10, 3, 32, 2>, 2, 3},
 };
 
 }  // namespace

@@ -35,7 +35,8 @@ constexpr Brgemm kDirect[] = {
 };
 
 // One vector wide, for grouped convolution: rows one pixel's chunk of channels x the stride
-// apart, with one group (bcast 1) or two interleaved groups per vector (bcast 2).
+// apart, with one group (bcast 1) or two interleaved groups per vector (bcast 2); the row form
+// for 3-wide filters at stride 1.
 constexpr Brgemm kGrouped[] = {
     {"brgemm_f32_14x16_row8__avx512f", 14, 16, 8, kernels::brgemm<Arch, 14, 1, 8>},
     {"brgemm_f32_14x16_row16__avx512f", 14, 16, 16, kernels::brgemm<Arch, 14, 1, 16>},
@@ -44,6 +45,11 @@ constexpr Brgemm kGrouped[] = {
     {"brgemm_f32_14x16_row16_bcast2__avx512f", 14, 16, 16, kernels::brgemm<Arch, 14, 1, 16, 2>, 2},
     {"brgemm_f32_14x16_row32_bcast2__avx512f", 14, 16, 32, kernels::brgemm<Arch, 14, 1, 32, 2>, 2},
     {"brgemm_f32_14x16_row64_bcast2__avx512f", 14, 16, 64, kernels::brgemm<Arch, 14, 1, 64, 2>, 2},
+    {"brgemm_row3_f32_14x16_row8__avx512f", 14, 16, 8, kernels::brgemm_row<Arch, 14, 3, 8, 1>, 1, 3},
+    {"brgemm_row3_f32_14x16_row16__avx512f", 14, 16, 16, kernels::brgemm_row<Arch, 14, 3, 16, 1>, 1, 3},
+    {"brgemm_row3_f32_14x16_row32__avx512f", 14, 16, 32, kernels::brgemm_row<Arch, 14, 3, 32, 1>, 1, 3},
+    {"brgemm_row3_f32_14x16_row16_bcast2__avx512f", 14, 16, 16, kernels::brgemm_row<Arch, 14, 3, 16, 2>, 2, 3},
+    {"brgemm_row3_f32_14x16_row32_bcast2__avx512f", 14, 16, 32, kernels::brgemm_row<Arch, 14, 3, 32, 2>, 2, 3},
 };
 
 }  // namespace

@@ -29,9 +29,15 @@ struct Shape {
     cgp = ceil_div(pr.in_per_group(), U) * U;
     chunk = cgp * bcast;
     packs = ceil_div(pr.p.groups, bcast);
+    // The row form where it fits the filter (stride 1, no dilation), else the tap form.
+    const bool rows = pr.p.stride_w == 1 && pr.p.dilation_w == 1;
+    const Brgemm* taps = nullptr;
     for (const Brgemm& k : t.grouped) {
-      if (k.bcast == bcast && k.row == chunk * pr.p.stride_w) kernel = &k;
+      if (k.bcast != bcast || k.row != chunk * pr.p.stride_w) continue;
+      if (k.kw == 0) taps = &k;
+      if (rows && k.kw == pr.p.kernel_w) kernel = &k;
     }
+    if (!kernel) kernel = taps;
   }
 };
 
@@ -103,8 +109,8 @@ class Grouped final : public Algorithm {
 
   std::string describe() const override {
     return "grouped " + std::string(table_.isa) + " " + std::to_string(kernel_.mr) + "x" +
-           std::to_string(kernel_.nr) + " groups/vector=" + std::to_string(s_.bcast) +
-           " threads=" + std::to_string(threads_);
+           std::to_string(kernel_.nr) + (kernel_.kw ? " rows" : " taps") +
+           " groups/vector=" + std::to_string(s_.bcast) + " threads=" + std::to_string(threads_);
   }
 
  private:
@@ -190,7 +196,8 @@ class Grouped final : public Algorithm {
         for (int64_t r = 0; r < p.kernel_h; ++r) {
           const int64_t iy = oy * p.stride_h - p.pad_top + r * p.dilation_h;
           if (iy < 0 || iy >= p.in_height) continue;
-          for (int64_t s = 0; s < p.kernel_w; ++s) {
+          // The row form takes a filter row as one batch element, the tap form each tap.
+          for (int64_t s = 0; s < (kernel_.kw ? 1 : p.kernel_w); ++s) {
             a[batch] = image + (iy * wp_ + start * p.stride_w + s * p.dilation_w) * chunk;
             b[batch++] = w + (r * p.kernel_w + s) * s_.cgp * lanes;
           }

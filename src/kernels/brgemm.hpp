@@ -53,6 +53,48 @@ void brgemm(int64_t batch, const float* const* a, const float* const* b, int64_t
   }
 }
 
+// The row form of brgemm for a stride-1, undilated filter KW wide: batch element t is a filter
+// row, a[t] its input row at the tile (pixels ROW floats apart, MR + KW - 1 of them), b[t] its
+// KW taps' panels kc·NR floats apart. Each input value is broadcast once and feeds every tap
+// that reads it: (MR + KW - 1) broadcasts for MR·KW FMAs, where the tap-batched brgemm needs
+// MR·KW. One vector wide (NR = L), BCAST as in brgemm.
+template <class Arch, int MR, int KW, int ROW, int BCAST>
+void brgemm_row(int64_t batch, const float* const* a, const float* const* b, int64_t kc,
+                int64_t a_block, float* c, int64_t ldc, Init init, const float* bias) {
+  using V = xsimd::batch<float, Arch>;
+  constexpr int L = V::size, U = kInterleave, SPAN = MR + KW - 1;
+  V acc[MR];
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i) {
+    acc[i] = init == Init::accumulate ? reorder<BCAST, Lanes>(V::load_unaligned(c + i * ldc))
+             : init == Init::bias_rows ? V(bias[i])
+                                       : reorder<BCAST, Lanes>(V::load_unaligned(bias));
+  }
+  const int64_t tap = kc * L;
+  for (int64_t t = 0; t < batch; ++t) {
+    const float* ap = a[t];
+    const float* bp = b[t];
+    for (int64_t k = 0; k < kc; k += U, ap += a_block) {
+#pragma GCC unroll 8
+      for (int u = 0; u < U; ++u, bp += L) {
+        V w[KW];
+#pragma GCC unroll 8
+        for (int s = 0; s < KW; ++s) w[s] = V::load_aligned(bp + s * tap);
+#pragma GCC unroll 32
+        for (int x = 0; x < SPAN; ++x) {
+          const V ax = broadcast<V, BCAST>(ap + x * ROW + u * BCAST);
+#pragma GCC unroll 8
+          for (int s = 0; s < KW; ++s) {
+            if (x - s >= 0 && x - s < MR) acc[x - s] = xsimd::fma(ax, w[s], acc[x - s]);
+          }
+        }
+      }
+    }
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i) reorder<BCAST, Columns>(acc[i]).store_unaligned(c + i * ldc);
+}
+
 // Independent FMA chains, enough to cover the FMA latency on every port (the peak benchmark).
 template <class Arch>
 double fma_peak(int64_t iterations) {

@@ -24,6 +24,9 @@
 //    BCAST consecutive floats, one per group, at a[t][kb·a_block + i·ROW + u·BCAST], broadcast
 //    as one 64-bit element; B's columns are in that lane order. C and bias are in column order
 //    (the kernel permutes lanes on load and store).
+//  - The row form (kw = KW, stride 1, no dilation): batch element t is one filter row: A_t
+//    holds MR + KW - 1 pixels ROW floats apart and B_t the KW taps' [kc][NR] panels one after
+//    another; pixel i of the tile reads pixels i..i+KW-1 (brgemm.hpp: brgemm_row).
 #pragma once
 
 #include <cstdint>
@@ -43,6 +46,7 @@ struct Brgemm {
   int mr, nr, row;   // register block and A row stride (floats)
   BrgemmFn run;
   int bcast = 1;     // floats per A step: interleaved groups per vector
+  int kw = 0;        // 0: batch over taps; KW: the row form, batch over filter rows KW wide
 };
 
 // Depthwise microkernel: one output row, `blocks` blocks of `width` channels (groups =
