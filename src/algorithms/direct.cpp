@@ -330,7 +330,10 @@ class Direct final : public Algorithm {
     }
     // NCHW: plane by plane, so that consecutive stores stay in one plane's lines and pages.
     int64_t at[64];
-    for (int64_t i = 0; i < m; ++i) at[i] = pixel(i).oy * pr_.out_w + pixel(i).ox;
+    for (int64_t i = 0; i < m; ++i) {
+      const Pixel px = pixel(i);
+      at[i] = px.oy * pr_.out_w + px.ox;
+    }
     const int64_t plane = pr_.out_h * pr_.out_w;
     for (int64_t j = 0; j < cols; ++j) {
       float* c = dst + (n * p.out_channels + k0 + j) * plane;

@@ -147,7 +147,7 @@ TEST_P(BrgemmKernel, RowFormMatchesScalarLoop) {
           const auto w = random_floats(kr.kw * kc * nr, rng);
           std::copy(w.begin(), w.end(), b.back().data());
         }
-        const auto bias = random_floats(nr, rng);
+        const auto bias = random_floats(std::max<int64_t>(kr.mr, nr), rng);  // bias_rows reads MR
         std::vector<float> c = random_floats(kr.mr * nr, rng), want(c.size()), mag(c.size());
         for (int64_t i = 0; i < kr.mr; ++i)
           for (int64_t col = 0; col < nr; ++col) {
