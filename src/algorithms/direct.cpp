@@ -97,11 +97,6 @@ int64_t in_place_row(const Problem& pr) {
   return nhwc_whole_channels ? p.in_channels * input_step(pr) : 0;
 }
 
-// The tuned register block when it has the row kernels this problem needs, else the default.
-const Brgemm& choose_gemm(const Problem& pr, const KernelTable& t, const Brgemm& tuned) {
-  return row_kernel(t, tuned, blocked_row(pr)) ? tuned : t.gemm[0];
-}
-
 std::string why_not(const Problem& pr, const Context& ctx) {
   if (!ctx.kernels) return "needs AVX2 or AVX-512 (SVERTKA_ISA=reference)";
   if (std::string r = beyond_fast_paths(pr); !r.empty()) return r;
@@ -112,28 +107,49 @@ std::string why_not(const Problem& pr, const Context& ctx) {
   return {};
 }
 
-// Kernel time with padding waste in both channel counts (blocked rows 16 apart run slower), the
-// packed tiles of border pixels at 1.1x, the reorder of the input unless it is read in place
-// and, for NCHW, the transposed stores.
-double estimate(const Problem& pr, const Context& ctx) {
+// Kernel time with register block k: padding waste in both channel counts and in the pixels
+// (whole tiles of MR across each row's interior, the last overlapping; border pixels packed MR
+// at a time across rows, at 1.1x), blocked rows 16 apart slower, the reorder of the input
+// unless it is read in place and, for NCHW, the transposed stores.
+double estimate_with(const Problem& pr, const Context& ctx, const Brgemm& k) {
   const ConvParams& p = pr.p;
-  const Brgemm& k = ctx.kernels->gemm[0];
-  double pixels = 0, interior = 0;
+  double useful = 0, computed = 0;
   for (const Pass& pass : make_passes(pr, k.mr)) {
-    pixels += double(pass.cols);
-    interior += double(pass.col_hi - pass.col_lo);
+    const int64_t interior = pass.col_hi - pass.col_lo;
+    useful += double(pass.rows * pass.cols);
+    computed += double(pass.rows * round_up(interior, k.mr)) +
+                1.1 * double(round_up(pass.rows * (pass.cols - interior), k.mr));
   }
-  const double inside = pixels > 0 ? interior / pixels : 0;
   const bool in_place = in_place_row(pr) && row_kernel(*ctx.kernels, k, in_place_row(pr));
   const bool strided = pr.op == Op::conv2d && p.stride_w > 1 && !in_place;
   const double kernel = cost::macs(pr) * cost::padded(pr.out_per_group(), k.nr) *
                         cost::padded(pr.in_per_group(), U) / cost::fma_rate(ctx) / 0.9 *
-                        (strided ? 1.15 : 1.0) * (inside + (1 - inside) * 1.1);
+                        (strided ? 1.15 : 1.0) * (useful > 0 ? computed / useful : 1.0);
   const bool nhwc = p.layout == Layout::nhwc;
   const double reorder =
       in_place ? 0.0 : double(pr.src().size()) * (nhwc ? cost::kCopy : cost::kCopyStrided);
   const double stores = nhwc ? 0.0 : double(pr.dst().size()) * cost::kCopyStrided / 2;
   return kernel + reorder + stores;
+}
+
+// The register block: the tuned one when it has the row kernels this problem needs, else the
+// cheapest by the model (a 16-wide phase runs as two 8-row tiles, not 14 + 2 border pixels).
+const Brgemm& choose_gemm(const Problem& pr, const Context& ctx) {
+  const KernelTable& t = *ctx.kernels;
+  const Brgemm& tuned = tuned_gemm(t, ctx.tuning.kernel);
+  if (!ctx.tuning.kernel.empty() && row_kernel(t, tuned, blocked_row(pr))) return tuned;
+  const Brgemm* best = &t.gemm[0];
+  double best_cost = estimate_with(pr, ctx, *best);
+  for (const Brgemm& k : t.gemm) {
+    if (!row_kernel(t, k, blocked_row(pr))) continue;
+    const double cost = estimate_with(pr, ctx, k);
+    if (cost < best_cost) best = &k, best_cost = cost;
+  }
+  return *best;
+}
+
+double estimate(const Problem& pr, const Context& ctx) {
+  return estimate_with(pr, ctx, choose_gemm(pr, ctx));
 }
 
 class Direct final : public Algorithm {
@@ -142,7 +158,7 @@ class Direct final : public Algorithm {
       : pr_(pr),
         table_(*ctx.kernels),
         threads_(ctx.threads),
-        gemm_(choose_gemm(pr, table_, tuned_gemm(table_, ctx.tuning.kernel))),
+        gemm_(choose_gemm(pr, ctx)),
         in_place_(in_place_row(pr) && row_kernel(table_, gemm_, in_place_row(pr))),
         main_(*row_kernel(table_, gemm_, in_place_ ? in_place_row(pr) : blocked_row(pr))),
         passes_(make_passes(pr, gemm_.mr)) {
