@@ -110,7 +110,14 @@ Outcome tune(const bench::Layer& layer, const Context& base, double budget) {
     }
     Candidate c{t, impl->create(pr, ctx, w.data(), b.data()), {}};
     if (!t.tuned()) c.tuning.algorithm = "";  // the baseline keeps "model" as its name
-    all.push_back(std::move(c));
+    // A candidate that builds the plan an earlier one built (a register block the problem
+    // cannot use, the model's own choice named) is not measured again: two copies of one
+    // plan differ only by where their buffers fell, and that is noise, not a choice.
+    const std::string plan = c.algorithm->describe();
+    const bool seen = std::any_of(all.begin(), all.end(), [&](const Candidate& e) {
+      return e.algorithm->describe() == plan;
+    });
+    if (!seen) all.push_back(std::move(c));
   }
   for (Candidate& c : all) c.algorithm->execute(src.data(), dst.data());  // warm-up
   const auto start = Clock::now();
