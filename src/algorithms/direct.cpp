@@ -410,8 +410,13 @@ class Direct final : public Algorithm {
           if (in_place) {
             float* c = dst + ((n * pr_.out_h + at.oy) * pr_.out_w + at.ox) * p.out_channels +
                        g * kg_ + kb * nr;
-            main_.run(batch, as, b, cgp_, a_block, c, pass.out_step_x * p.out_channels,
-                      Init::bias_cols, bias);
+            const int64_t ldc = pass.out_step_x * p.out_channels;
+            // The next tile's output lines, owned for writing while this tile computes: a
+            // store that misses waits for its line (whole layers larger than the caches).
+            for (int64_t x = 0; x < mr; ++x) {
+              for (int64_t q = 0; q < nr; q += 16) __builtin_prefetch(c + (mr + x) * ldc + q, 1);
+            }
+            main_.run(batch, as, b, cgp_, a_block, c, ldc, Init::bias_cols, bias);
           } else {
             main_.run(batch, as, b, cgp_, a_block, t, nr, Init::bias_cols, bias);
             store(t, mr, [&](int64_t x) { return output(pass, j, start + x); }, n, g, kb, dst);
