@@ -104,7 +104,7 @@ struct KernelTable {
   // Packing microkernels: to[i] = from[i] for i < n; to[i] = 0; and chunks of kInterleave
   // floats from from + j·from_stride to to + j·to_stride (one pixel's channels into a
   // k-interleaved A micro-panel; from_stride 0 repeats one chunk, e.g. of zeros).
-  void (*copy_floats)(const float* from, int64_t n, float* to);
+  void (*copy_floats)(const float* from, int64_t n, float* to);  // not overlapping
   void (*zero_floats)(float* to, int64_t n);
   void (*add_floats)(const float* from, int64_t n, float* to);  // to[i] += from[i]
   void (*copy_chunks)(const float* from, int64_t from_stride, int64_t chunks, float* to,

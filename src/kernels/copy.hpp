@@ -8,19 +8,34 @@
 
 namespace svertka::kernels {
 
+// A ragged end of at least one vector is one more vector ending at n, overlapping the last
+// whole one: short runs (a 28-float row) are common, and a scalar tail loop becomes a libc
+// call. from and to must not overlap.
 template <class Arch>
 void copy_floats(const float* from, int64_t n, float* to) {
   using V = xsimd::batch<float, Arch>;
+  constexpr int64_t L = V::size;
   int64_t i = 0;
-  for (; i + int64_t{V::size} <= n; i += V::size) V::load_unaligned(from + i).store_unaligned(to + i);
+  for (; i + L <= n; i += L) V::load_unaligned(from + i).store_unaligned(to + i);
+  if (i == n) return;
+  if (n >= L) {
+    V::load_unaligned(from + n - L).store_unaligned(to + n - L);
+    return;
+  }
   for (; i < n; ++i) to[i] = from[i];
 }
 
 template <class Arch>
 void zero_floats(float* to, int64_t n) {
   using V = xsimd::batch<float, Arch>;
+  constexpr int64_t L = V::size;
   int64_t i = 0;
-  for (; i + int64_t{V::size} <= n; i += V::size) V(0.0f).store_unaligned(to + i);
+  for (; i + L <= n; i += L) V(0.0f).store_unaligned(to + i);
+  if (i == n) return;
+  if (n >= L) {
+    V(0.0f).store_unaligned(to + n - L);
+    return;
+  }
   for (; i < n; ++i) to[i] = 0.0f;
 }
 

@@ -164,14 +164,20 @@ void depthwise_plane_vectors(const DepthwisePlaneRow& d, int64_t ox) {
   constexpr int L = V::size;
   V acc[NV];
   for (int v = 0; v < NV; ++v) acc[v] = V(d.bias);
+  // Column s·dilation_w lies in phase (s·dilation_w) mod stride_w at index (s·dilation_w) /
+  // stride_w: stepped along s, no division per tap.
+  const int64_t phase_step = d.dilation_w % d.stride_w, index_step = d.dilation_w / d.stride_w;
   for (int64_t r = 0; r < d.kernel_h; ++r) {
     if (!d.rows[r]) continue;
+    int64_t phase = 0, index = 0;
     for (int64_t s = 0; s < d.kernel_w; ++s) {
-      const int64_t col = s * d.dilation_w;
-      const float* in = d.rows[r] + col % d.stride_w * d.phase_len + col / d.stride_w + ox;
+      const float* in = d.rows[r] + phase * d.phase_len + index + ox;
       const V w(d.weights[r * d.kernel_w + s]);
 #pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) acc[v] = xsimd::fma(V::load_unaligned(in + v * L), w, acc[v]);
+      phase += phase_step;
+      index += index_step;
+      if (phase >= d.stride_w) phase -= d.stride_w, ++index;
     }
   }
   if (ox + NV * L <= d.out_w) {
