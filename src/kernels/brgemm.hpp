@@ -8,6 +8,15 @@
 
 namespace svertka::kernels {
 
+// The starting value of accumulator (row i, vector j) for `init` (the contract's), in lanes.
+template <class V, int BCAST>
+V tile_start(Init init, const float* c, int64_t ldc, const float* bias, int i, int j) {
+  constexpr int L = V::size;
+  return init == Init::accumulate ? reorder<BCAST, Lanes>(V::load_unaligned(c + i * ldc + j * L))
+         : init == Init::bias_rows ? V(bias[i])
+                                   : reorder<BCAST, Lanes>(V::load_unaligned(bias + j * L));
+}
+
 // MR rows x NV vectors of columns; accumulators stay in registers for the whole batch and
 // reduction (MR·NV + NV + 1 vector registers: 14x2 for AVX-512's 32, 6x2 for AVX2's 16).
 // BCAST > 1 (one vector): each step of A is BCAST floats, one per interleaved group.
@@ -21,12 +30,7 @@ void brgemm(int64_t batch, const float* const* a, const float* const* b, int64_t
 #pragma GCC unroll 16
   for (int i = 0; i < MR; ++i) {
 #pragma GCC unroll 8
-    for (int j = 0; j < NV; ++j) {
-      acc[i][j] = init == Init::accumulate
-                      ? reorder<BCAST, Lanes>(V::load_unaligned(c + i * ldc + j * L))
-                  : init == Init::bias_rows ? V(bias[i])
-                                            : reorder<BCAST, Lanes>(V::load_unaligned(bias + j * L));
-    }
+    for (int j = 0; j < NV; ++j) acc[i][j] = tile_start<V, BCAST>(init, c, ldc, bias, i, j);
   }
   for (int64_t t = 0; t < batch; ++t) {
     const float* ap = a[t];
@@ -65,11 +69,7 @@ void brgemm_row(int64_t batch, const float* const* a, const float* const* b, int
   constexpr int L = V::size, U = kInterleave, SPAN = MR + KW - 1;
   V acc[MR];
 #pragma GCC unroll 16
-  for (int i = 0; i < MR; ++i) {
-    acc[i] = init == Init::accumulate ? reorder<BCAST, Lanes>(V::load_unaligned(c + i * ldc))
-             : init == Init::bias_rows ? V(bias[i])
-                                       : reorder<BCAST, Lanes>(V::load_unaligned(bias));
-  }
+  for (int i = 0; i < MR; ++i) acc[i] = tile_start<V, BCAST>(init, c, ldc, bias, i, 0);
   const int64_t tap = kc * L;
   for (int64_t t = 0; t < batch; ++t) {
     const float* ap = a[t];
