@@ -389,19 +389,23 @@ class Direct final : public Algorithm {
     const float* b[kMaxTaps];
     const float* as[kMaxTaps];
     alignas(64) float t[32 * 64];
-    for (int64_t kb = item.kb0; kb < item.kb1; ++kb) {
-      const float* w = weights_.data() + pass.weights + (g * kb_ + kb) * n_taps * cgp_ * nr;
-      const float* bias = bias_.data() + g * kg_ + kb * nr;
-      const bool in_place = nr <= kg_ - kb * nr && p.layout == Layout::nhwc;
-      for (int64_t j = item.j0; j < item.j1; ++j) {
-        int64_t batch = 0;
-        for (int64_t ti = 0; ti < n_taps; ++ti) {
-          const Tap& tap = pass.taps[ti];
-          const int64_t iy = j * pass.in_step_y + tap.dy;
-          if (iy < 0 || iy >= p.in_height) continue;
-          a[batch] = image + iy * row_stride_ + (pass.col_lo * pass.in_step_x + tap.dx) * pixel_stride_;
-          b[batch++] = w + ti * cgp_ * nr;
-        }
+    // Row by row, every channel block of a row before the next: the input rows under a row
+    // are read from memory once, and all blocks' weights stay in L2.
+    for (int64_t j = item.j0; j < item.j1; ++j) {
+      int64_t batch = 0;
+      int64_t used[kMaxTaps];
+      for (int64_t ti = 0; ti < n_taps; ++ti) {
+        const Tap& tap = pass.taps[ti];
+        const int64_t iy = j * pass.in_step_y + tap.dy;
+        if (iy < 0 || iy >= p.in_height) continue;
+        a[batch] = image + iy * row_stride_ + (pass.col_lo * pass.in_step_x + tap.dx) * pixel_stride_;
+        used[batch++] = ti;
+      }
+      for (int64_t kb = item.kb0; kb < item.kb1; ++kb) {
+        const float* w = weights_.data() + pass.weights + (g * kb_ + kb) * n_taps * cgp_ * nr;
+        const float* bias = bias_.data() + g * kg_ + kb * nr;
+        const bool in_place = nr <= kg_ - kb * nr && p.layout == Layout::nhwc;
+        for (int64_t x = 0; x < batch; ++x) b[x] = w + used[x] * cgp_ * nr;
         for (int64_t i = pass.col_lo; i < pass.col_hi; i += mr) {
           const int64_t start = std::min(i, pass.col_hi - mr);  // the last tile overlaps
           const int64_t shift = (start - pass.col_lo) * pass.in_step_x * pixel_stride_;
