@@ -1,14 +1,15 @@
 #include "direct.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <vector>
 
 #include "../runtime/aligned_buffer.hpp"
 #include "../runtime/threads.hpp"
 #include "../runtime/topology.hpp"
 #include "cost.hpp"
-#include "integer.hpp"
 #include "gemm_driver.hpp"
+#include "integer.hpp"
 
 namespace svertka {
 namespace {
@@ -32,21 +33,77 @@ struct Tap {
   int64_t r, s;    // filter tap
 };
 
+// Columns [lo, hi) of a pass in which the same taps (bit t: taps[t]) stay inside the image
+// sideways: read in place, MR pixels at a time, with only those taps.
+struct Segment {
+  int64_t lo, hi;
+  uint64_t taps;
+};
+
 struct Pass {
   int64_t oy0, ox0, out_step_y, out_step_x;  // output pixel of pass pixel (j, i)
   int64_t rows, cols;                        // pass pixels
   int64_t in_step_y, in_step_x;              // input step per pass pixel
   std::vector<Tap> taps;
-  int64_t col_lo = 0, col_hi = 0;  // interior: every tap inside the image; empty below MR wide
-  int64_t weights = 0;             // offset of its B panels [G][KB][taps][Cgp][NR]
+  std::vector<Segment> segments;  // at least MR wide, in order; other columns are packed
+  int64_t weights = 0;            // offset of its B panels [G][KB][taps][Cgp][NR]
+
+  int64_t in_place_cols() const {
+    int64_t n = 0;
+    for (const Segment& seg : segments) n += seg.hi - seg.lo;
+    return n;
+  }
+  // Bit t set when taps[t] reads an input row of pass row j that lies inside the image.
+  uint64_t row_taps(int64_t j, int64_t in_height) const {
+    uint64_t mask = 0;
+    for (size_t t = 0; t < taps.size(); ++t) {
+      const int64_t iy = j * in_step_y + taps[t].dy;
+      if (iy >= 0 && iy < in_height) mask |= uint64_t{1} << t;
+    }
+    return mask;
+  }
 };
+
+// The columns of a pass cut where a tap enters or leaves the image sideways; the pieces at
+// least MR wide that keep some tap become segments (dilated filters with wide padding, such
+// as DeepLab's, have wide pieces at each side with part of the taps).
+std::vector<Segment> make_segments(const Pass& pass, int64_t in_width, int64_t mr) {
+  std::vector<int64_t> lo(pass.taps.size()), hi(pass.taps.size());
+  std::vector<int64_t> cuts{0, pass.cols};
+  for (size_t t = 0; t < pass.taps.size(); ++t) {
+    const int64_t dx = pass.taps[t].dx, step = pass.in_step_x;
+    lo[t] = std::clamp(ceil_div(-dx, step), int64_t{0}, pass.cols);
+    hi[t] = std::clamp(floor_div(in_width - 1 - dx, step) + 1, lo[t], pass.cols);
+    cuts.push_back(lo[t]);
+    cuts.push_back(hi[t]);
+  }
+  std::sort(cuts.begin(), cuts.end());
+  cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
+  std::vector<Segment> pieces;
+  for (size_t c = 0; c + 1 < cuts.size(); ++c) {
+    uint64_t mask = 0;
+    for (size_t t = 0; t < pass.taps.size(); ++t) {
+      if (lo[t] <= cuts[c] && cuts[c + 1] <= hi[t]) mask |= uint64_t{1} << t;
+    }
+    if (!pieces.empty() && pieces.back().taps == mask) {
+      pieces.back().hi = cuts[c + 1];  // a tap that never lands inside cuts nothing
+    } else {
+      pieces.push_back({cuts[c], cuts[c + 1], mask});
+    }
+  }
+  std::vector<Segment> segments;
+  for (const Segment& piece : pieces) {
+    if (piece.hi - piece.lo >= mr && piece.taps != 0) segments.push_back(piece);
+  }
+  return segments;
+}
 
 // A convolution is one pass; a transposed convolution one pass per output phase.
 std::vector<Pass> make_passes(const Problem& pr, int64_t mr) {
   const ConvParams& p = pr.p;
   std::vector<Pass> passes;
   if (pr.op == Op::conv2d) {
-    Pass pass{0, 0, 1, 1, pr.out_h, pr.out_w, p.stride_h, p.stride_w, {}};
+    Pass pass{0, 0, 1, 1, pr.out_h, pr.out_w, p.stride_h, p.stride_w, {}, {}};
     for (int64_t r = 0; r < p.kernel_h; ++r)
       for (int64_t s = 0; s < p.kernel_w; ++s) {
         pass.taps.push_back({r * p.dilation_h - p.pad_top, s * p.dilation_w - p.pad_left, r, s});
@@ -58,7 +115,7 @@ std::vector<Pass> make_passes(const Problem& pr, int64_t mr) {
     for (int64_t py = 0; py < std::min(p.stride_h, pr.out_h); ++py)
       for (int64_t px = 0; px < std::min(p.stride_w, pr.out_w); ++px) {
         Pass pass{py, px, p.stride_h, p.stride_w, ceil_div(pr.out_h - py, p.stride_h),
-                  ceil_div(pr.out_w - px, p.stride_w), 1, 1, {}};
+                  ceil_div(pr.out_w - px, p.stride_w), 1, 1, {}, {}};
         for (int64_t r = 0; r < p.kernel_h; ++r) {
           const int64_t y = py + p.pad_top - r * p.dilation_h;
           if (((y % p.stride_h) + p.stride_h) % p.stride_h != 0) continue;
@@ -71,15 +128,7 @@ std::vector<Pass> make_passes(const Problem& pr, int64_t mr) {
         passes.push_back(pass);
       }
   }
-  for (Pass& pass : passes) {
-    int64_t lo = 0, hi = pass.cols;
-    for (const Tap& t : pass.taps) {
-      lo = std::max(lo, ceil_div(-t.dx, pass.in_step_x));
-      hi = std::min(hi, floor_div(p.in_width - 1 - t.dx, pass.in_step_x) + 1);
-    }
-    pass.col_lo = std::min(lo, pass.cols);
-    pass.col_hi = hi - pass.col_lo >= mr && !pass.taps.empty() ? hi : pass.col_lo;
-  }
+  for (Pass& pass : passes) pass.segments = make_segments(pass, p.in_width, mr);
   return passes;
 }
 
@@ -107,18 +156,24 @@ std::string why_not(const Problem& pr, const Context& ctx) {
   return {};
 }
 
-// Kernel time with register block k: padding waste in both channel counts and in the pixels
-// (whole tiles of MR across each row's interior, the last overlapping; border pixels packed MR
-// at a time across rows, at 1.1x), blocked rows 16 apart slower, the reorder of the input
-// unless it is read in place and, for NCHW, the transposed stores.
+// Kernel time with register block k: the taps it multiplies against those of the problem (in
+// place: whole tiles of MR across each segment, the last overlapping, taps outside the image
+// left out; packed pixels MR at a time across rows with every tap, at 1.1x), padding waste in
+// both channel counts, blocked rows 16 apart slower, the reorder of the input unless it is
+// read in place and, for NCHW, the transposed stores.
 double estimate_with(const Problem& pr, const Context& ctx, const Brgemm& k) {
   const ConvParams& p = pr.p;
   double useful = 0, computed = 0;
   for (const Pass& pass : make_passes(pr, k.mr)) {
-    const int64_t interior = pass.col_hi - pass.col_lo;
-    useful += double(pass.rows * pass.cols);
-    computed += double(pass.rows * round_up(interior, k.mr)) +
-                1.1 * double(round_up(pass.rows * (pass.cols - interior), k.mr));
+    const auto taps = double(pass.taps.size());
+    useful += double(pass.rows * pass.cols) * taps;
+    for (int64_t j = 0; j < pass.rows; ++j) {
+      const uint64_t rows = pass.row_taps(j, p.in_height);
+      for (const Segment& seg : pass.segments) {
+        computed += double(round_up(seg.hi - seg.lo, k.mr) * std::popcount(rows & seg.taps));
+      }
+    }
+    computed += 1.1 * taps * double(round_up(pass.rows * (pass.cols - pass.in_place_cols()), k.mr));
   }
   const bool in_place = in_place_row(pr) && row_kernel(*ctx.kernels, k, in_place_row(pr));
   const bool strided = pr.op == Op::conv2d && p.stride_w > 1 && !in_place;
@@ -204,6 +259,10 @@ class Direct final : public Algorithm {
           for (int64_t kb = 0; kb < kb_; kb += kb_per) add(q, j, kb);
     }
     packed_ = &packed_kernel();
+    int64_t taps = 1;
+    for (const Pass& q : passes_) taps = std::max(taps, int64_t(q.taps.size()));
+    const double block_bytes = double(taps * cgp_ * main_.nr) * sizeof(float);
+    kb_per_pass_ = std::max<int64_t>(1, int64_t(double(topology().l2_bytes) / 2 / block_bytes));
   }
 
   void execute(const float* src, float* dst) const override {
@@ -254,7 +313,7 @@ class Direct final : public Algorithm {
       double cost = 0;
       for (const Item& item : items_) {
         const Pass& pass = passes_[item.pass];
-        const int64_t border = (item.j1 - item.j0) * (pass.cols - (pass.col_hi - pass.col_lo));
+        const int64_t border = (item.j1 - item.j0) * (pass.cols - pass.in_place_cols());
         cost += double(round_up(border, k.mr)) * (1.0 + 2.0 / k.mr);
       }
       if (!best || cost < best_cost) best = &k, best_cost = cost;
@@ -374,67 +433,76 @@ class Direct final : public Algorithm {
       }
       return;
     }
-    if (pass.col_hi > pass.col_lo) interior(n, g, pass, item, image, dst);
-    if (pass.col_lo > 0 || pass.col_hi < pass.cols) packed(n, g, pass, item, image, dst);
+    if (!pass.segments.empty()) interior(n, g, pass, item, image, dst);
+    if (pass.in_place_cols() < pass.cols) packed(n, g, pass, item, image, dst);
   }
 
-  // Interior tiles: MR pass pixels of one row whose taps stay inside the image sideways, read
-  // in place; the taps whose input row is outside the image are left out of the batch.
+  // In-place tiles, row by row, each row through as many channel blocks as have their weights
+  // in half of L2: the input under a row is read from memory once per such group of blocks,
+  // and the weights of the group stay in L2 across the rows.
   void interior(int64_t n, int64_t g, const Pass& pass, const Item& item, const float* image,
                 float* dst) const {
+    for (int64_t kb0 = item.kb0; kb0 < item.kb1; kb0 += kb_per_pass_) {
+      const int64_t kb1 = std::min(item.kb1, kb0 + kb_per_pass_);
+      for (int64_t j = item.j0; j < item.j1; ++j)
+        for (int64_t kb = kb0; kb < kb1; ++kb) row_tiles(n, g, pass, j, kb, image, dst);
+    }
+  }
+
+  // The tiles of pass row j for channel block kb: MR pixels of one segment each, read in place
+  // with the taps that stay inside the image (the segment's, less those whose input row is
+  // outside).
+  void row_tiles(int64_t n, int64_t g, const Pass& pass, int64_t j, int64_t kb,
+                 const float* image, float* dst) const {
     const ConvParams& p = pr_.p;
-    const int64_t nr = main_.nr, mr = main_.mr, a_block = block_stride_;
-    const int64_t n_taps = int64_t(pass.taps.size());
+    const int64_t nr = main_.nr, mr = main_.mr, n_taps = int64_t(pass.taps.size());
+    const float* w = weights_.data() + pass.weights + (g * kb_ + kb) * n_taps * cgp_ * nr;
+    const float* bias = bias_.data() + g * kg_ + kb * nr;
+    const bool in_place = nr <= kg_ - kb * nr && p.layout == Layout::nhwc;
+    const uint64_t rows = pass.row_taps(j, p.in_height);
     const float* a[kMaxTaps];
     const float* b[kMaxTaps];
     const float* as[kMaxTaps];
     alignas(64) float t[32 * 64];
-    // Row by row, every channel block of a row before the next: the input rows under a row
-    // are read from memory once, and all blocks' weights stay in L2.
-    for (int64_t j = item.j0; j < item.j1; ++j) {
+    for (const Segment& seg : pass.segments) {
       int64_t batch = 0;
-      int64_t used[kMaxTaps];
       for (int64_t ti = 0; ti < n_taps; ++ti) {
+        if (!(rows & seg.taps & (uint64_t{1} << ti))) continue;
         const Tap& tap = pass.taps[ti];
-        const int64_t iy = j * pass.in_step_y + tap.dy;
-        if (iy < 0 || iy >= p.in_height) continue;
-        a[batch] = image + iy * row_stride_ + (pass.col_lo * pass.in_step_x + tap.dx) * pixel_stride_;
-        used[batch++] = ti;
+        a[batch] = image + (j * pass.in_step_y + tap.dy) * row_stride_ +
+                   (seg.lo * pass.in_step_x + tap.dx) * pixel_stride_;
+        b[batch++] = w + ti * cgp_ * nr;
       }
-      for (int64_t kb = item.kb0; kb < item.kb1; ++kb) {
-        const float* w = weights_.data() + pass.weights + (g * kb_ + kb) * n_taps * cgp_ * nr;
-        const float* bias = bias_.data() + g * kg_ + kb * nr;
-        const bool in_place = nr <= kg_ - kb * nr && p.layout == Layout::nhwc;
-        for (int64_t x = 0; x < batch; ++x) b[x] = w + used[x] * cgp_ * nr;
-        for (int64_t i = pass.col_lo; i < pass.col_hi; i += mr) {
-          const int64_t start = std::min(i, pass.col_hi - mr);  // the last tile overlaps
-          const int64_t shift = (start - pass.col_lo) * pass.in_step_x * pixel_stride_;
-          for (int64_t x = 0; x < batch; ++x) as[x] = a[x] + shift;
-          const Pixel at = output(pass, j, start);
-          if (in_place) {
-            float* c = dst + ((n * pr_.out_h + at.oy) * pr_.out_w + at.ox) * p.out_channels +
-                       g * kg_ + kb * nr;
-            const int64_t ldc = pass.out_step_x * p.out_channels;
-            // The next tile's output lines, owned for writing while this tile computes: a
-            // store that misses waits for its line (whole layers larger than the caches).
-            for (int64_t x = 0; x < mr; ++x) {
-              for (int64_t q = 0; q < nr; q += 16) __builtin_prefetch(c + (mr + x) * ldc + q, 1);
-            }
-            main_.run(batch, as, b, cgp_, a_block, c, ldc, Init::bias_cols, bias);
-          } else {
-            main_.run(batch, as, b, cgp_, a_block, t, nr, Init::bias_cols, bias);
-            store(t, mr, [&](int64_t x) { return output(pass, j, start + x); }, n, g, kb, dst);
+      for (int64_t i = seg.lo; i < seg.hi; i += mr) {
+        const int64_t start = std::min(i, seg.hi - mr);  // the last tile overlaps
+        const int64_t shift = (start - seg.lo) * pass.in_step_x * pixel_stride_;
+        for (int64_t x = 0; x < batch; ++x) as[x] = a[x] + shift;
+        const Pixel at = output(pass, j, start);
+        if (in_place) {
+          float* c = dst + ((n * pr_.out_h + at.oy) * pr_.out_w + at.ox) * p.out_channels +
+                     g * kg_ + kb * nr;
+          const int64_t ldc = pass.out_step_x * p.out_channels;
+          // The next tile's output lines, owned for writing while this tile computes: a
+          // store that misses waits for its line (whole layers larger than the caches).
+          for (int64_t x = 0; x < mr; ++x) {
+            for (int64_t q = 0; q < nr; q += 16) __builtin_prefetch(c + (mr + x) * ldc + q, 1);
           }
+          main_.run(batch, as, b, cgp_, block_stride_, c, ldc, Init::bias_cols, bias);
+        } else {
+          main_.run(batch, as, b, cgp_, block_stride_, t, nr, Init::bias_cols, bias);
+          store(t, mr, [&](int64_t x) { return output(pass, j, start + x); }, n, g, kb, dst);
         }
       }
     }
   }
 
-  // The first pass pixel at or after (j, i) that no interior tile covers.
+  // The first pass pixel at or after (j, i) that no in-place tile covers.
   Pixel packed_pixel(const Pass& pass, Pixel px) const {  // {j, i} in pass coordinates
     for (;;) {
-      if (pass.col_hi > pass.col_lo && px.ox >= pass.col_lo && px.ox < pass.col_hi) {
-        px.ox = pass.col_hi;
+      auto seg = std::find_if(pass.segments.begin(), pass.segments.end(),
+                              [&](const Segment& s) { return s.lo <= px.ox && px.ox < s.hi; });
+      if (seg != pass.segments.end()) {
+        px.ox = seg->hi;
       } else if (px.ox == pass.cols) {
         px = Pixel{px.oy + 1, 0};
       } else {
@@ -504,10 +572,11 @@ class Direct final : public Algorithm {
   const Brgemm& gemm_;  // row = U: the register block chosen for the problem
   const Brgemm* packed_ = nullptr;  // row = U: packed panels of border pixels
   bool in_place_;       // NHWC, one group, whole channel blocks: no reorder
-  const Brgemm& main_;  // interior tiles: row = pixel stride x input step
+  const Brgemm& main_;  // in-place tiles: row = pixel stride x input step
   std::vector<Pass> passes_;
   std::vector<Item> items_;
   int64_t cg_ = 0, kg_ = 0, cgp_ = 0, kb_ = 0;
+  int64_t kb_per_pass_ = 1;  // channel blocks whose weights share L2 across the rows
   int64_t pixel_stride_ = 0, block_stride_ = 0, row_stride_ = 0, image_ = 0;  // input addressing
   AlignedBuffer weights_;
   std::vector<float> bias_;

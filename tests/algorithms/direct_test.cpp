@@ -50,6 +50,30 @@ TEST_P(DirectConv, MatchesReferenceOnBorderHeavyShapes) {
   }
 }
 
+// Dilated filters with padding wider than the register block (DeepLab's ASPP): the columns at
+// each side where only some taps land inside run in place with those taps, rows too; in place
+// and blocked input, strides 1 and 2, and transposed (its phases have such columns too).
+TEST_P(DirectConv, MatchesReferenceWithWideSideSegments) {
+  const ScopedEnv scoped = force("direct");
+  std::mt19937 rng(6);
+  for (Op op : {Op::conv2d, Op::conv_transpose2d})
+    for (int64_t c : {11, 64})
+      for (int64_t s : {1, 2}) {
+        ConvParams p;
+        p.in_channels = c;
+        p.out_channels = 37;
+        p.in_height = 20;
+        p.in_width = op == Op::conv2d ? 61 : 30;
+        p.kernel_h = p.kernel_w = 3;
+        p.stride_h = p.stride_w = s;
+        p.dilation_h = p.dilation_w = 16;
+        p.pad_top = p.pad_left = 16;
+        p.pad_bottom = p.pad_right = 13;
+        p.layout = c == 64 ? Layout::nhwc : Layout::nchw;
+        EXPECT_TRUE(matches_reference(op, p, rng));
+      }
+}
+
 // NHWC input with one group and whole channel blocks is read in place: channel counts whose
 // row kernels exist (64, 128 at strides 1 and 2), with borders, padding and dilation.
 TEST_P(DirectConv, MatchesReferenceReadingNhwcInPlace) {
