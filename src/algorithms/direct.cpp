@@ -91,9 +91,15 @@ std::vector<Segment> make_segments(const Pass& pass, int64_t in_width, int64_t m
       pieces.push_back({cuts[c], cuts[c + 1], mask});
     }
   }
+  // A ragged end is packed (with every tap, at 1.1x) when that costs less than a last tile
+  // overlapping its neighbour: 26 pixels are a tile and 12 packed pixels, not two tiles.
   std::vector<Segment> segments;
-  for (const Segment& piece : pieces) {
-    if (piece.hi - piece.lo >= mr && piece.taps != 0) segments.push_back(piece);
+  const auto taps = double(pass.taps.size());
+  for (Segment piece : pieces) {
+    if (piece.hi - piece.lo < mr || piece.taps == 0) continue;
+    const int64_t ragged = (piece.hi - piece.lo) % mr;
+    if (1.1 * double(ragged) * taps < double(mr * std::popcount(piece.taps))) piece.hi -= ragged;
+    segments.push_back(piece);
   }
   return segments;
 }
