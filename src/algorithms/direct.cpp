@@ -236,17 +236,21 @@ class Direct final : public Algorithm {
     pack_weights(weights);
     bias_.assign(p.out_channels + main_.nr, 0.0f);
     if (bias) std::copy(bias, bias + p.out_channels, bias_.begin());
-    // Work items, enough for every thread: first blocks of output channels (each task then
-    // streams only its share of the weights, once), then bands of rows. The phases of a
-    // transposed convolution go band by band, all phases of a band together, in bands whose
-    // output rows fit in half of L2: an output line holding several phases (NCHW) is then
-    // completed while cached, not fetched again by every phase.
+    // Work items, enough for every thread. Weights beyond half of L2 are split first, in
+    // blocks of output channels (each task then streams only its share of them, once); weights
+    // that fit are split only when bands of rows are too few (a task then reads its input
+    // once, not once per block of channels). The phases of a transposed convolution go band
+    // by band, all phases of a band together, in bands whose output rows fit in half of L2:
+    // an output line holding several phases (NCHW) is then completed while cached, not
+    // fetched again by every phase.
     const int64_t want = wanted_tasks(ctx.tuning, threads_);
     const int64_t units = p.batch * p.groups * int64_t(passes_.size());
-    const int64_t kb_per = ceil_div(kb_, std::clamp(ceil_div(want, units), int64_t{1}, kb_));
-    const int64_t bands = ceil_div(want, units * ceil_div(kb_, kb_per));
     int64_t rows = 1;
     for (const Pass& q : passes_) rows = std::max(rows, q.rows);
+    const bool small = weights_.size() * int64_t{sizeof(float)} / p.groups <= int64_t(topology().l2_bytes / 2);
+    const int64_t split = ceil_div(want, units * (small ? rows : 1));
+    const int64_t kb_per = ceil_div(kb_, std::clamp(split, int64_t{1}, kb_));
+    const int64_t bands = ceil_div(want, units * ceil_div(kb_, kb_per));
     int64_t band = std::clamp(ceil_div(rows, bands), int64_t{1}, rows);
     const int64_t passes = int64_t(passes_.size());
     auto add = [&](int64_t q, int64_t j, int64_t kb) {
