@@ -237,7 +237,8 @@ int main(int argc, char** argv) {
   if (!have_onednn()) std::cerr << "svertka-bench: built without oneDNN; no side-by-side rows\n";
   reference_flops = quick ? 3e7 : 2e8;
 
-  // The FMA peak of each ISA, first and last: the summary takes the better of the two.
+  // The FMA peak of each ISA, registered first and last (without random interleaving): the
+  // summary takes its best run.
   auto add_peaks = [] {
     for (Isa i : {Isa::avx512, Isa::avx2}) {
       if (detected_isa() >= i) {
@@ -255,7 +256,7 @@ int main(int argc, char** argv) {
           ->Unit(benchmark::kMillisecond)
           ->UseRealTime();
     };
-    // Interleaved per layer, so that drift of a shared machine hits all alike.
+    // The variants of a layer side by side (the order they run in without random interleaving).
     add("svertka", svertka_layer, layer, std::string(), int(i + 1), int(layers.size()));
     const auto forced = forced_algorithms(layer);
     if (forced.size() > 1) {
