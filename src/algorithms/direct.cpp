@@ -243,22 +243,39 @@ class Direct final : public Algorithm {
     // by band, all phases of a band together, in bands whose output rows fit in half of L2:
     // an output line holding several phases (NCHW) is then completed while cached, not
     // fetched again by every phase.
+    // A pointwise layer is one row of H·W pixels (problem.hpp): its bands are pieces of that
+    // row, whole tiles from its start, the last piece to its end.
     const int64_t want = wanted_tasks(ctx.tuning, threads_);
     const int64_t units = p.batch * p.groups * int64_t(passes_.size());
     int64_t rows = 1;
     for (const Pass& q : passes_) rows = std::max(rows, q.rows);
-    const bool small = weights_.size() * int64_t{sizeof(float)} / p.groups <= int64_t(topology().l2_bytes / 2);
-    const int64_t split = ceil_div(want, units * (small ? rows : 1));
+    const Pass& pass0 = passes_[0];
+    const bool one_row = passes_.size() == 1 && pass0.rows == 1 && pass0.segments.size() == 1 &&
+                         pass0.segments[0].lo == 0;
+    const int64_t pieces = one_row ? pass0.segments[0].hi / main_.mr : rows;
+    const bool small =
+        weights_.size() * int64_t{sizeof(float)} / p.groups <= int64_t(topology().l2_bytes / 2);
+    const int64_t split = ceil_div(want, units * (small ? pieces : 1));
     const int64_t kb_per = ceil_div(kb_, std::clamp(split, int64_t{1}, kb_));
     const int64_t bands = ceil_div(want, units * ceil_div(kb_, kb_per));
     int64_t band = std::clamp(ceil_div(rows, bands), int64_t{1}, rows);
     const int64_t passes = int64_t(passes_.size());
     auto add = [&](int64_t q, int64_t j, int64_t kb) {
       if (j < passes_[q].rows) {
-        items_.push_back({q, j, std::min(passes_[q].rows, j + band), kb, std::min(kb_, kb + kb_per)});
+        items_.push_back({q, j, std::min(passes_[q].rows, j + band), 0, passes_[q].cols, kb,
+                          std::min(kb_, kb + kb_per)});
       }
     };
-    if (passes == 1) {
+    if (one_row) {
+      const int64_t width = std::clamp(ceil_div(pieces, bands), int64_t{1}, pieces) * main_.mr;
+      for (int64_t kb = 0; kb < kb_; kb += kb_per)
+        for (int64_t c = 0; c < pass0.cols; c += width) {
+          const bool last = c + 2 * width > pass0.segments[0].hi;
+          items_.push_back({0, 0, 1, c, last ? pass0.cols : c + width, kb,
+                            std::min(kb_, kb + kb_per)});
+          if (last) break;
+        }
+    } else if (passes == 1) {
       for (int64_t kb = 0; kb < kb_; kb += kb_per)
         for (int64_t j = 0; j < rows; j += band) add(0, j, kb);
     } else {
@@ -306,6 +323,7 @@ class Direct final : public Algorithm {
  private:
   struct Item {
     int64_t pass, j0, j1;  // pass rows
+    int64_t c0, c1;        // pass columns
     int64_t kb0, kb1;      // blocks of NR output channels
   };
   struct Pixel {
@@ -444,7 +462,9 @@ class Direct final : public Algorithm {
       return;
     }
     if (!pass.segments.empty()) interior(n, g, pass, item, image, dst);
-    if (pass.in_place_cols() < pass.cols) packed(n, g, pass, item, image, dst);
+    if (packed_pixel(pass, item, {item.j0, item.c0}).oy < item.j1) {
+      packed(n, g, pass, item, image, dst);
+    }
   }
 
   // In-place tiles, row by row, each row through as many channel blocks as have their weights
@@ -455,15 +475,15 @@ class Direct final : public Algorithm {
     for (int64_t kb0 = item.kb0; kb0 < item.kb1; kb0 += kb_per_pass_) {
       const int64_t kb1 = std::min(item.kb1, kb0 + kb_per_pass_);
       for (int64_t j = item.j0; j < item.j1; ++j)
-        for (int64_t kb = kb0; kb < kb1; ++kb) row_tiles(n, g, pass, j, kb, image, dst);
+        for (int64_t kb = kb0; kb < kb1; ++kb) row_tiles(n, g, pass, item, j, kb, image, dst);
     }
   }
 
   // The tiles of pass row j for channel block kb: MR pixels of one segment each, read in place
   // with the taps that stay inside the image (the segment's, less those whose input row is
   // outside).
-  void row_tiles(int64_t n, int64_t g, const Pass& pass, int64_t j, int64_t kb,
-                 const float* image, float* dst) const {
+  void row_tiles(int64_t n, int64_t g, const Pass& pass, const Item& item, int64_t j,
+                 int64_t kb, const float* image, float* dst) const {
     const ConvParams& p = pr_.p;
     const int64_t nr = main_.nr, mr = main_.mr, n_taps = int64_t(pass.taps.size());
     const float* w = weights_.data() + pass.weights + (g * kb_ + kb) * n_taps * cgp_ * nr;
@@ -474,7 +494,10 @@ class Direct final : public Algorithm {
     const float* b[kMaxTaps];
     const float* as[kMaxTaps];
     alignas(64) float t[32 * 64];
-    for (const Segment& seg : pass.segments) {
+    for (const Segment& whole : pass.segments) {
+      // The item's part of the segment: all of it, or whole tiles of a pointwise row's start.
+      const Segment seg{std::max(whole.lo, item.c0), std::min(whole.hi, item.c1), whole.taps};
+      if (seg.hi <= seg.lo) continue;
       int64_t batch = 0;
       for (int64_t ti = 0; ti < n_taps; ++ti) {
         if (!(rows & seg.taps & (uint64_t{1} << ti))) continue;
@@ -506,19 +529,23 @@ class Direct final : public Algorithm {
     }
   }
 
-  // The first pass pixel at or after (j, i) that no in-place tile covers.
-  Pixel packed_pixel(const Pass& pass, Pixel px) const {  // {j, i} in pass coordinates
-    for (;;) {
+  // The first pixel of the item at or after (j, i) that no in-place tile covers; row j1 when
+  // none is left.
+  Pixel packed_pixel(const Pass& pass, const Item& item, Pixel px) const {  // {j, i}: pass's
+    while (px.oy < item.j1) {
       auto seg = std::find_if(pass.segments.begin(), pass.segments.end(),
                               [&](const Segment& s) { return s.lo <= px.ox && px.ox < s.hi; });
-      if (seg != pass.segments.end()) {
+      if (px.ox < item.c0) {
+        px.ox = item.c0;
+      } else if (seg != pass.segments.end()) {
         px.ox = seg->hi;
-      } else if (px.ox == pass.cols) {
-        px = Pixel{px.oy + 1, 0};
+      } else if (px.ox >= item.c1) {
+        px = Pixel{px.oy + 1, item.c0};
       } else {
         return px;
       }
     }
+    return {item.j1, item.c0};
   }
 
   // The other pixels (borders, and whole rows too narrow for a tile), gathered MR at a time
@@ -533,8 +560,8 @@ class Direct final : public Algorithm {
     const int64_t per_group =
         std::clamp<int64_t>(kPackedBytes / (panel * int64_t{sizeof(float)}), 1, 64);
     float* ws = thread_workspace(per_group * panel);
-    auto next = [&](Pixel px) { return packed_pixel(pass, {px.oy, px.ox + 1}); };
-    Pixel first = packed_pixel(pass, {item.j0, 0});
+    auto next = [&](Pixel px) { return packed_pixel(pass, item, {px.oy, px.ox + 1}); };
+    Pixel first = packed_pixel(pass, item, {item.j0, item.c0});
     alignas(64) float t[32 * 64];
     while (first.oy < item.j1) {
       Pixel tile_first[64];

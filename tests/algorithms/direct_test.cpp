@@ -74,6 +74,29 @@ TEST_P(DirectConv, MatchesReferenceWithWideSideSegments) {
       }
 }
 
+// A pointwise layer runs as one row of H·W pixels; on several threads its items are pieces of
+// that row (whole tiles, the last piece to the end, with the packed ragged pixels): in place and
+// blocked, channel tails, pieces fewer than the threads want.
+TEST_P(DirectConv, MatchesReferenceOnPointwiseRowPieces) {
+  const ScopedEnv scoped = force("direct");
+  std::mt19937 rng(7);
+  struct B {
+    int64_t c, k, h, w;
+    Layout layout;
+  };
+  for (const B& b : {B{64, 40, 20, 20, Layout::nhwc}, B{11, 37, 13, 17, Layout::nchw},
+                     B{64, 96, 7, 7, Layout::nhwc}, B{24, 33, 3, 9, Layout::nhwc}}) {
+    ConvParams p;
+    p.batch = 2;
+    p.in_channels = b.c;
+    p.out_channels = b.k;
+    p.in_height = b.h;
+    p.in_width = b.w;
+    p.layout = b.layout;
+    EXPECT_TRUE(matches_reference(Op::conv2d, p, rng));
+  }
+}
+
 // NHWC input with one group and whole channel blocks is read in place: channel counts whose
 // row kernels exist (64, 128 at strides 1 and 2), with borders, padding and dilation.
 TEST_P(DirectConv, MatchesReferenceReadingNhwcInPlace) {
