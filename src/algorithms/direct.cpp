@@ -236,55 +236,7 @@ class Direct final : public Algorithm {
     pack_weights(weights);
     bias_.assign(p.out_channels + main_.nr, 0.0f);
     if (bias) std::copy(bias, bias + p.out_channels, bias_.begin());
-    // Work items, enough for every thread. Weights beyond half of L2 are split first, in
-    // blocks of output channels (each task then streams only its share of them, once); weights
-    // that fit are split only when bands of rows are too few (a task then reads its input
-    // once, not once per block of channels). The phases of a transposed convolution go band
-    // by band, all phases of a band together, in bands whose output rows fit in half of L2:
-    // an output line holding several phases (NCHW) is then completed while cached, not
-    // fetched again by every phase.
-    // A pointwise layer is one row of H·W pixels (problem.hpp): its bands are pieces of that
-    // row, whole tiles from its start, the last piece to its end.
-    const int64_t want = wanted_tasks(ctx.tuning, threads_);
-    const int64_t units = p.batch * p.groups * int64_t(passes_.size());
-    int64_t rows = 1;
-    for (const Pass& q : passes_) rows = std::max(rows, q.rows);
-    const Pass& pass0 = passes_[0];
-    const bool one_row = passes_.size() == 1 && pass0.rows == 1 && pass0.segments.size() == 1 &&
-                         pass0.segments[0].lo == 0;
-    const int64_t pieces = one_row ? pass0.segments[0].hi / main_.mr : rows;
-    const bool small =
-        weights_.size() * int64_t{sizeof(float)} / p.groups <= int64_t(topology().l2_bytes / 2);
-    const int64_t split = ceil_div(want, units * (small ? pieces : 1));
-    const int64_t kb_per = ceil_div(kb_, std::clamp(split, int64_t{1}, kb_));
-    const int64_t bands = ceil_div(want, units * ceil_div(kb_, kb_per));
-    int64_t band = std::clamp(ceil_div(rows, bands), int64_t{1}, rows);
-    const int64_t passes = int64_t(passes_.size());
-    auto add = [&](int64_t q, int64_t j, int64_t kb) {
-      if (j < passes_[q].rows) {
-        items_.push_back({q, j, std::min(passes_[q].rows, j + band), 0, passes_[q].cols, kb,
-                          std::min(kb_, kb + kb_per)});
-      }
-    };
-    if (one_row) {
-      const int64_t width = std::clamp(ceil_div(pieces, bands), int64_t{1}, pieces) * main_.mr;
-      for (int64_t kb = 0; kb < kb_; kb += kb_per)
-        for (int64_t c = 0; c < pass0.cols; c += width) {
-          const bool last = c + 2 * width > pass0.segments[0].hi;
-          items_.push_back({0, 0, 1, c, last ? pass0.cols : c + width, kb,
-                            std::min(kb_, kb + kb_per)});
-          if (last) break;
-        }
-    } else if (passes == 1) {
-      for (int64_t kb = 0; kb < kb_; kb += kb_per)
-        for (int64_t j = 0; j < rows; j += band) add(0, j, kb);
-    } else {
-      const double row_bytes = double(p.stride_h) * double(pr.out_w) * double(p.out_channels) * 4;
-      band = std::clamp(int64_t(double(topology().l2_bytes) / 2 / row_bytes), int64_t{1}, band);
-      for (int64_t j = 0; j < rows; j += band)
-        for (int64_t q = 0; q < passes; ++q)
-          for (int64_t kb = 0; kb < kb_; kb += kb_per) add(q, j, kb);
-    }
+    plan_items(wanted_tasks(ctx.tuning, threads_));
     packed_ = &packed_kernel();
     int64_t taps = 1;
     for (const Pass& q : passes_) taps = std::max(taps, int64_t(q.taps.size()));
@@ -329,6 +281,57 @@ class Direct final : public Algorithm {
   struct Pixel {
     int64_t oy, ox;
   };
+
+  // Work items, `want` of them or more. Weights beyond half of L2 are split first, in blocks
+  // of output channels (each task then streams only its share of them, once); weights that fit
+  // are split only when bands of rows are too few (a task then reads its input once, not once
+  // per block of channels). A pointwise layer is one row of H·W pixels (problem.hpp): its bands
+  // are pieces of that row, whole tiles from its start, the last piece to its end. The phases
+  // of a transposed convolution go band by band, all phases of a band together, in bands whose
+  // output rows fit in half of L2: an output line holding several phases (NCHW) is then
+  // completed while cached, not fetched again by every phase.
+  void plan_items(int64_t want) {
+    const ConvParams& p = pr_.p;
+    const int64_t units = p.batch * p.groups * int64_t(passes_.size());
+    int64_t rows = 1;
+    for (const Pass& q : passes_) rows = std::max(rows, q.rows);
+    const Pass& pass0 = passes_[0];
+    const bool one_row = passes_.size() == 1 && pass0.rows == 1 && pass0.segments.size() == 1 &&
+                         pass0.segments[0].lo == 0;
+    const int64_t pieces = one_row ? pass0.segments[0].hi / main_.mr : rows;
+    const bool small =
+        weights_.size() * int64_t{sizeof(float)} / p.groups <= int64_t(topology().l2_bytes / 2);
+    const int64_t split = ceil_div(want, units * (small ? pieces : 1));
+    const int64_t kb_per = ceil_div(kb_, std::clamp(split, int64_t{1}, kb_));
+    const int64_t bands = ceil_div(want, units * ceil_div(kb_, kb_per));
+    int64_t band = std::clamp(ceil_div(rows, bands), int64_t{1}, rows);
+    const int64_t passes = int64_t(passes_.size());
+    auto add = [&](int64_t q, int64_t j, int64_t kb) {
+      if (j < passes_[q].rows) {
+        items_.push_back({q, j, std::min(passes_[q].rows, j + band), 0, passes_[q].cols, kb,
+                          std::min(kb_, kb + kb_per)});
+      }
+    };
+    if (one_row) {
+      const int64_t width = std::clamp(ceil_div(pieces, bands), int64_t{1}, pieces) * main_.mr;
+      for (int64_t kb = 0; kb < kb_; kb += kb_per)
+        for (int64_t c = 0; c < pass0.cols; c += width) {
+          const bool last = c + 2 * width > pass0.segments[0].hi;
+          items_.push_back({0, 0, 1, c, last ? pass0.cols : c + width, kb,
+                            std::min(kb_, kb + kb_per)});
+          if (last) break;
+        }
+    } else if (passes == 1) {
+      for (int64_t kb = 0; kb < kb_; kb += kb_per)
+        for (int64_t j = 0; j < rows; j += band) add(0, j, kb);
+    } else {
+      const double row_bytes = double(p.stride_h) * double(pr_.out_w) * double(p.out_channels) * 4;
+      band = std::clamp(int64_t(double(topology().l2_bytes) / 2 / row_bytes), int64_t{1}, band);
+      for (int64_t j = 0; j < rows; j += band)
+        for (int64_t q = 0; q < passes; ++q)
+          for (int64_t kb = 0; kb < kb_; kb += kb_per) add(q, j, kb);
+    }
+  }
 
   // The register block for the packed (border) pixels: same NR, so the same B panels, and the
   // MR that pads the items' packed pixels least, counting 2 B loads per MR broadcasts. Narrow
