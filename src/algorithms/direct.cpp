@@ -236,7 +236,8 @@ class Direct final : public Algorithm {
     pack_weights(weights);
     bias_.assign(p.out_channels + main_.nr, 0.0f);
     if (bias) std::copy(bias, bias + p.out_channels, bias_.begin());
-    plan_items(wanted_tasks(ctx.tuning, threads_));
+    want_ = wanted_tasks(ctx.tuning, threads_);
+    plan_items();
     packed_ = &packed_kernel();
     int64_t taps = 1;
     for (const Pass& q : passes_) taps = std::max(taps, int64_t(q.taps.size()));
@@ -248,9 +249,15 @@ class Direct final : public Algorithm {
     const ConvParams& p = pr_.p;
     const float* blocked = src;  // NHWC read in place: the image stride is the same
     if (!in_place_) {
+      // Rows in pieces when they are fewer than the tasks wanted (a pointwise layer is one).
       float* to = thread_workspace(p.batch * p.groups * image_, Workspace::execution);
-      parallel_for(threads_, p.batch * p.groups * p.in_height,
-                   [&](int64_t row) { reorder_row(src, row, to); });
+      const int64_t rows = p.batch * p.groups * p.in_height;
+      const int64_t pieces = std::clamp(ceil_div(want_, rows), int64_t{1}, ceil_div(p.in_width, 64));
+      const int64_t width = ceil_div(p.in_width, pieces);
+      parallel_for(threads_, rows * pieces, [&](int64_t task) {
+        const int64_t x0 = task % pieces * width;
+        reorder_row(src, task / pieces, x0, std::min(p.in_width, x0 + width), to);
+      });
       blocked = to;
     }
     const int64_t items = int64_t(items_.size());
@@ -282,7 +289,7 @@ class Direct final : public Algorithm {
     int64_t oy, ox;
   };
 
-  // Work items, `want` of them or more. Weights beyond half of L2 are split first, in blocks
+  // Work items, want_ of them or more. Weights beyond half of L2 are split first, in blocks
   // of output channels (each task then streams only its share of them, once); weights that fit
   // are split only when bands of rows are too few (a task then reads its input once, not once
   // per block of channels). A pointwise layer is one row of H·W pixels (problem.hpp): its bands
@@ -290,8 +297,9 @@ class Direct final : public Algorithm {
   // of a transposed convolution go band by band, all phases of a band together, in bands whose
   // output rows fit in half of L2: an output line holding several phases (NCHW) is then
   // completed while cached, not fetched again by every phase.
-  void plan_items(int64_t want) {
+  void plan_items() {
     const ConvParams& p = pr_.p;
+    const int64_t want = want_;
     const int64_t units = p.batch * p.groups * int64_t(passes_.size());
     int64_t rows = 1;
     for (const Pass& q : passes_) rows = std::max(rows, q.rows);
@@ -379,10 +387,10 @@ class Direct final : public Algorithm {
     }
   }
 
-  // One input row of one image and group into channel blocks [Cgp/U][W][U] (the image is
-  // [H][Cgp/U][W][U]: a tile's channel blocks lie one row apart, a filter row's input rows
-  // stay together in cache), zero-padded channels.
-  void reorder_row(const float* src, int64_t row, float* blocked) const {
+  // Columns [x0, x1) of one input row of one image and group into channel blocks
+  // [Cgp/U][W][U] (the image is [H][Cgp/U][W][U]: a tile's channel blocks lie one row apart, a
+  // filter row's input rows stay together in cache), zero-padded channels.
+  void reorder_row(const float* src, int64_t row, int64_t x0, int64_t x1, float* blocked) const {
     const ConvParams& p = pr_.p;
     const int64_t iy = row % p.in_height, g = row / p.in_height % p.groups;
     const int64_t n = row / p.in_height / p.groups;
@@ -391,7 +399,7 @@ class Direct final : public Algorithm {
     if (p.layout == Layout::nhwc) {
       const float* in = src + ((n * p.in_height + iy) * w) * p.in_channels + g * cg_;
       const int64_t whole = cg_ / U, rest = cg_ % U;
-      for (int64_t x = 0; x < w; ++x) {
+      for (int64_t x = x0; x < x1; ++x) {
         const float* px = in + x * p.in_channels;
         float* to = out + x * U;
         table_.copy_chunks(px, U, whole, to, w * U);
@@ -410,9 +418,9 @@ class Direct final : public Algorithm {
         const int64_t c = cb * U + u;
         if (c < cg_) {
           const float* from = in + c * plane;
-          for (int64_t x = 0; x < w; ++x) to[x * U + u] = from[x];
+          for (int64_t x = x0; x < x1; ++x) to[x * U + u] = from[x];
         } else {
-          for (int64_t x = 0; x < w; ++x) to[x * U + u] = 0.0f;
+          for (int64_t x = x0; x < x1; ++x) to[x * U + u] = 0.0f;
         }
       }
     }
@@ -617,6 +625,7 @@ class Direct final : public Algorithm {
   std::vector<Item> items_;
   int64_t cg_ = 0, kg_ = 0, cgp_ = 0, kb_ = 0;
   int64_t kb_per_pass_ = 1;  // channel blocks whose weights share L2 across the rows
+  int64_t want_ = 1;         // work items wanted for the threads
   int64_t pixel_stride_ = 0, block_stride_ = 0, row_stride_ = 0, image_ = 0;  // input addressing
   AlignedBuffer weights_;
   std::vector<float> bias_;
