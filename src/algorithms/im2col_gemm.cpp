@@ -101,9 +101,13 @@ class Im2colGemm final : public Algorithm {
       pixel_block_ = std::max(std::min(pixel_block_, smaller), std::min(pixel_block_, 4 * granule));
     }
     pixel_blocks_ = ceil_div(pixels_, pixel_block_);
+    // Each split of the output channels packs the task's pixels again: split only as far as
+    // the threads need, not as far as balancing would like (ResNet's 7x7 layers: one block of
+    // 49 pixels, packed by 16 tasks at two threads before).
     const int64_t channel_granule = nhwc_ ? kernel_.nr : kernel_.mr;
     const int64_t max_splits = ceil_div(kg_, channel_granule);
-    channel_splits_ = std::clamp<int64_t>(ceil_div(want, images * pixel_blocks_), 1, max_splits);
+    channel_splits_ =
+        std::clamp<int64_t>(ceil_div(threads_, images * pixel_blocks_), 1, max_splits);
     channel_block_ = round_up(ceil_div(kg_, channel_splits_), channel_granule);
     channel_splits_ = ceil_div(kg_, channel_block_);
     tasks_ = images * pixel_blocks_ * channel_splits_;
