@@ -354,7 +354,6 @@ constinit const Implementation im2col_gemm_implementation{
     [](const Problem& pr, const Context& ctx) -> std::string {
       if (!ctx.kernels) return "needs AVX2 or AVX-512 (SVERTKA_ISA=reference)";
       if (std::string r = beyond_fast_paths(pr); !r.empty()) return r;
-  if (std::string r = beyond_fast_paths(pr); !r.empty()) return r;
       if (pr.op != Op::conv2d) return "conv2d only";
       return {};
     },
