@@ -466,7 +466,7 @@ class Direct final : public Algorithm {
       for (int64_t kb = item.kb0; kb < item.kb1; ++kb) {
         for (int64_t i = 0; i < main_.nr; ++i) t[i] = bias_[g * kg_ + kb * main_.nr + i];
         for (int64_t j = item.j0; j < item.j1; ++j)
-          for (int64_t i = 0; i < pass.cols; ++i) {
+          for (int64_t i = item.c0; i < item.c1; ++i) {
             store(t, 1, [&](int64_t) { return output(pass, j, i); }, n, g, kb, dst);
           }
       }
