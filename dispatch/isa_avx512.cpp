@@ -16,6 +16,7 @@ constexpr Brgemm kGemm[] = {
     {"brgemm_f32_8x32_row8__avx512f", 8, 32, U, kernels::brgemm<Arch, 8, 2, U>},
     {"brgemm_f32_6x64_row8__avx512f", 6, 64, U, kernels::brgemm<Arch, 6, 4, U>},
     {"brgemm_f32_12x32_row8__avx512f", 12, 32, U, kernels::brgemm<Arch, 12, 2, U>},
+    {"brgemm_f32_16x16_row8__avx512f", 16, 16, U, kernels::brgemm<Arch, 16, 1, U>},
 };
 
 // Rows 16 apart: stride 2 over channel blocks; rows C·stride apart: NHWC input read in place

@@ -142,6 +142,26 @@ TEST_P(TransposedDirect, MatchesEveryFormulationOnPhaseShapes) {
   check_phase_shapes();
 }
 
+// DCGAN's first layer: 8.4 MB of weights streamed from L3 for 16 pixels a phase, which one
+// 16-pixel tile per weight panel streams evenly (AVX-512 has that block).
+TEST_P(TransposedDirect, WeightsFromL3TakeOneTileAPanel) {
+  const ScopedEnv scoped = force("direct");
+  std::mt19937 rng(9);
+  ConvParams p;
+  p.in_channels = 512;
+  p.out_channels = 256;
+  p.in_height = p.in_width = 4;
+  p.kernel_h = p.kernel_w = 4;
+  p.stride_h = p.stride_w = 2;
+  p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1;
+  p.layout = Layout::nhwc;
+  std::string description;
+  EXPECT_TRUE(matches_reference(Op::conv_transpose2d, p, rng, &description));
+  if (isa() == "avx512") {
+    EXPECT_NE(description.find(" 16x16 "), std::string::npos) << description;
+  }
+}
+
 SVERTKA_INSTANTIATE_FOR_ISAS_AND_THREADS(TransposedDirect);
 
 class TransposedGemmCol2im : public ForcedAlgorithm {};
