@@ -313,7 +313,6 @@ constinit const Implementation depthwise_implementation{
     [](const Problem& pr, const Context& ctx) -> std::string {
       if (!ctx.kernels) return "needs AVX2 or AVX-512 (SVERTKA_ISA=reference)";
       if (std::string r = beyond_fast_paths(pr); !r.empty()) return r;
-  if (std::string r = beyond_fast_paths(pr); !r.empty()) return r;
       if (pr.p.groups != pr.p.in_channels) return "groups != in_channels";
       if (pr.p.kernel_h > kMaxRows) return "kernel_h > 64";
       return {};

@@ -176,7 +176,7 @@ double streaming(const Problem& pr, const Context& ctx, const Brgemm& k) {
     bytes += weights;
     bursts += weights * (1.0 - 1.0 / std::max(1.0, tiles));
   }
-  if (bytes <= double(topology().l2_bytes) / 2 || bytes == 0) return 0.0;
+  if (bytes <= double(topology().l2_bytes) / 2) return 0.0;
   const double excess = bytes / cost::kL3Bytes - cost::macs(pr) / double(pr.p.batch * pr.p.groups) /
                                                       cost::fma_rate(ctx);
   return std::max(0.0, excess) * bursts / bytes * double(pr.p.batch * pr.p.groups);
@@ -214,7 +214,8 @@ double estimate_with(const Problem& pr, const Context& ctx, const Brgemm& k) {
 }
 
 // The register block: the tuned one when it has the row kernels this problem needs, else the
-// cheapest by the model (a 16-wide phase runs as two 8-row tiles, not 14 + 2 border pixels).
+// cheapest by the model, weight streaming included (a 16-wide phase runs as two 8-row tiles,
+// not 14 + 2 border pixels; as one 16-row tile when its weights stream from L3).
 const Brgemm& choose_gemm(const Problem& pr, const Context& ctx) {
   const KernelTable& t = *ctx.kernels;
   const Brgemm& tuned = tuned_gemm(t, ctx.tuning.kernel);

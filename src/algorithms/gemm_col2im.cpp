@@ -135,7 +135,6 @@ constinit const Implementation gemm_col2im_implementation{
     [](const Problem& pr, const Context& ctx) -> std::string {
       if (!ctx.kernels) return "needs AVX2 or AVX-512 (SVERTKA_ISA=reference)";
       if (std::string r = beyond_fast_paths(pr); !r.empty()) return r;
-  if (std::string r = beyond_fast_paths(pr); !r.empty()) return r;
       if (pr.op != Op::conv_transpose2d) return "conv_transpose2d only";
       return {};
     },
