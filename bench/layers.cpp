@@ -138,10 +138,10 @@ Layer parse_problem(const std::string& text, Layout layout) {
   return l;
 }
 
-std::vector<float> random_floats(std::size_t n) {
+Floats random_floats(std::size_t n) {
   std::mt19937 rng(1);
   std::uniform_real_distribution<float> d(-1.0f, 1.0f);
-  std::vector<float> v(n);
+  Floats v(n);
   for (float& x : v) x = d(rng);
   return v;
 }

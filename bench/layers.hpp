@@ -1,6 +1,8 @@
 // The layer suite: real network layers read from a CSV (bench/layers.csv format).
 #pragma once
 
+#include <cstddef>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -29,7 +31,24 @@ Layer parse_problem(const std::string& text, Layout layout);
 // (or output channels when groups = 1) are cut until the FLOPs fit in max_flops.
 Layer sampled(const Layer& layer, double max_flops, double* fraction);
 
+// Timing buffers start on a cache line, as frameworks allocate tensors and oneDNN its own
+// memory: glibc puts a large allocation 16 bytes into a page, and then every vector load of a
+// channel run spans two lines (a depthwise layer measured 1.5x slower).
+template <class T>
+struct CacheLineAllocator {
+  using value_type = T;
+  CacheLineAllocator() = default;
+  template <class U>
+  CacheLineAllocator(const CacheLineAllocator<U>&) {}
+  T* allocate(std::size_t n) {
+    return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{64}));
+  }
+  void deallocate(T* p, std::size_t) { ::operator delete(p, std::align_val_t{64}); }
+  friend bool operator==(const CacheLineAllocator&, const CacheLineAllocator&) { return true; }
+};
+using Floats = std::vector<float, CacheLineAllocator<float>>;
+
 // n uniform values in [-1, 1], the same every run: inputs for timing.
-std::vector<float> random_floats(std::size_t n);
+Floats random_floats(std::size_t n);
 
 }  // namespace svertka::bench

@@ -62,7 +62,7 @@ void svertka_layer(benchmark::State& state, const Layer& layer, const std::strin
   }
   const BufferSizes s = buffer_sizes(layer.op, layer.params);
   const auto src = random_floats(s.src), w = random_floats(s.weights), b = random_floats(s.bias);
-  std::vector<float> dst(s.dst);
+  Floats dst(s.dst);
   const Plan plan(layer.op, layer.params, w, b);
   ::unsetenv("SVERTKA_ALGO");
   if (tuning_file.empty()) {
@@ -84,7 +84,7 @@ void reference_layer(benchmark::State& state, const Layer& layer) {
   const Problem pr = make_problem(s.op, s.params);
   const auto src = random_floats(pr.src().size()), w = random_floats(pr.weights_size()),
              b = random_floats(pr.p.out_channels);
-  std::vector<float> dst(pr.dst().size());
+  Floats dst(pr.dst().size());
   timed_loop(state, flops(pr), [&] {
     if (pr.op == Op::conv2d) {
       reference::conv2d_sliding_window(pr, src.data(), w.data(), b.data(), dst.data());

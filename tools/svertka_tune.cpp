@@ -94,7 +94,7 @@ Outcome tune(const bench::Layer& layer, const Context& base, double budget) {
   const Problem pr = canonical(make_problem(layer.op, layer.params));  // as plans run it
   const auto src = bench::random_floats(pr.src().size()),
              w = bench::random_floats(pr.weights_size()), b = bench::random_floats(pr.p.out_channels);
-  std::vector<float> dst(pr.dst().size());
+  bench::Floats dst(pr.dst().size());
   std::vector<Candidate> all;
   for (const Tuning& t : candidates(pr, base)) {
     Context ctx = base;

@@ -84,7 +84,7 @@ struct DepthwisePlaneRow {
 };
 
 struct Depthwise {
-  const char* name;  // dwconv_f32_6x32__avx512f
+  const char* name;  // dwconv_f32_8x32__avx512f
   int mr, width;     // pixels per interior tile, channels per block
   void (*run)(const DepthwiseRow& row);
   void (*run_plane)(const DepthwisePlaneRow& row);

@@ -3,57 +3,95 @@
 
 #include <xsimd/xsimd.hpp>
 
+#include <utility>
+
 #include "contract.hpp"
 
 namespace svertka::kernels {
 
-// Tiles of a filter KW wide with stride SW and no dilation: the MR·SW + KW - SW input vectors
-// of a tile row are loaded once and each feeds every tap that reads it, one vector of channels
-// at a time (the loads, not the FMAs, bound a depthwise kernel). Input columns outside the
-// image are zero vectors, never loaded, so border pixels take the same path.
-template <class Arch, int MR, int CV, int KW, int SW>
-void depthwise_tiles(const DepthwiseRow& d, int64_t ox, int64_t last) {
+// One tile of M pixels from ox, for a filter KW wide with stride SW and no dilation: the
+// (M - 1)·SW + KW input vectors of a tile row are loaded once and each feeds every tap that
+// reads it, one vector of channels at a time (the loads, not the FMAs, bound a depthwise
+// kernel). An EDGE tile has input columns outside the image: zero vectors, never loaded; an
+// interior tile tests nothing.
+// Hides p's value from the compiler: an address stepped by a run-time stride is then one
+// register and one add per step, not a register per step that the compiler hoists out of
+// every loop and spills (the x86-64 registers run out after eight pixels).
+template <class T>
+inline void opaque(T*& p) {
+  asm("" : "+r"(p));
+}
+
+template <class Arch, int M, int CV, int KW, int SW, bool EDGE>
+void depthwise_tile(const DepthwiseRow& d, int64_t ox) {
   using V = xsimd::batch<float, Arch>;
-  constexpr int L = V::size, CW = CV * L, SPAN = (MR - 1) * SW + KW;
+  constexpr int L = V::size, CW = CV * L, SPAN = (M - 1) * SW + KW;
   // Locals, not d's fields: the stores below could alias d as far as the compiler knows.
   const float* const* in_rows = d.in_rows;
   const float* const weights = d.weights;
   const float* const bias = d.bias;
-  float* const out = d.out;
-  const int64_t vectors = d.blocks * CV, kernel_h = d.kernel_h, taps = kernel_h * KW;
+  const int64_t blocks = d.blocks, kernel_h = d.kernel_h, taps = kernel_h * KW;
   const int64_t in_stride = d.in_pixel_stride, out_stride = d.out_pixel_stride;
-  const int64_t pad_left = d.pad_left, in_width = d.in_width;
-  for (;; ox += MR) {
-    ox = ox < last ? ox : last;
-    const int64_t ix0 = ox * SW - pad_left;
-    for (int64_t c = 0; c < vectors; ++c) {
-      V acc[MR];
-      const V b = V::load_unaligned(bias + c * L);
-#pragma GCC unroll 16
-      for (int i = 0; i < MR; ++i) acc[i] = b;
-      // Weights are [blocks][taps][CW]: vector c is part v of block c / CV.
-      const float* w_c = weights + (c / CV * taps * CW + c % CV * L);
-      for (int64_t r = 0; r < kernel_h; ++r) {
-        if (!in_rows[r]) continue;
-        const float* row = in_rows[r] + c * L;
-        V x[SPAN], w[KW];
+  const int64_t ix0 = ox * SW - d.pad_left, in_width = d.in_width;
+  bool inside[SPAN];
 #pragma GCC unroll 32
-        for (int j = 0; j < SPAN; ++j) {
-          const int64_t ix = ix0 + j;
-          x[j] = ix >= 0 && ix < in_width ? V::load_unaligned(row + ix * in_stride) : V(0.0f);
+  for (int j = 0; j < SPAN; ++j) inside[j] = !EDGE || (ix0 + j >= 0 && ix0 + j < in_width);
+  float* const out = d.out + ox * out_stride;
+  // A block's CV vectors together: M·CV independent chains, enough to hide the FMA latency
+  // along a reduction only kh·KW long.
+  for (int64_t kb = 0; kb < blocks; ++kb) {
+    V acc[M][CV];
+#pragma GCC unroll 4
+    for (int v = 0; v < CV; ++v) {
+      const V b = V::load_unaligned(bias + kb * CW + v * L);
+#pragma GCC unroll 16
+      for (int i = 0; i < M; ++i) acc[i][v] = b;
+    }
+    const float* w_b = weights + kb * taps * CW;  // [blocks][taps][CW]
+    for (int64_t r = 0; r < kernel_h; ++r) {
+      if (!in_rows[r]) continue;
+      const float* row = in_rows[r] + kb * CW;
+#pragma GCC unroll 4
+      for (int v = 0; v < CV; ++v) {
+        V x[SPAN], w[KW];
+        const float* px = row + ix0 * in_stride + v * L;
+#pragma GCC unroll 32
+        for (int j = 0; j < SPAN; ++j, px += in_stride) {
+          x[j] = inside[j] ? V::load_unaligned(px) : V(0.0f);
+          opaque(px);
         }
 #pragma GCC unroll 8
-        for (int s = 0; s < KW; ++s) w[s] = V::load_aligned(w_c + (r * KW + s) * CW);
+        for (int s = 0; s < KW; ++s) w[s] = V::load_aligned(w_b + (r * KW + s) * CW + v * L);
 #pragma GCC unroll 16
-        for (int i = 0; i < MR; ++i)
+        for (int i = 0; i < M; ++i)
 #pragma GCC unroll 8
-          for (int s = 0; s < KW; ++s) acc[i] = xsimd::fma(x[i * SW + s], w[s], acc[i]);
+          for (int s = 0; s < KW; ++s) acc[i][v] = xsimd::fma(x[i * SW + s], w[s], acc[i][v]);
       }
-      float* o = out + ox * out_stride + c * L;
-#pragma GCC unroll 16
-      for (int i = 0; i < MR; ++i) acc[i].store_unaligned(o + i * out_stride);
     }
-    if (ox == last) return;
+    float* po = out + kb * CW;
+#pragma GCC unroll 16
+    for (int i = 0; i < M; ++i, po += out_stride) {
+#pragma GCC unroll 4
+      for (int v = 0; v < CV; ++v) acc[i][v].store_unaligned(po + v * L);
+      opaque(po);
+    }
+  }
+}
+
+// Columns [ox_begin, ox_end) in as few tiles as the widths 1..MR = sizeof...(W) allow, of
+// widths differing by at most one (no pixel computed twice, no narrow tile left over).
+template <class Arch, int CV, int KW, int SW, int... W>
+void depthwise_tiles(const DepthwiseRow& d, std::integer_sequence<int, W...>) {
+  constexpr int64_t MR = sizeof...(W);
+  using Tile = void (*)(const DepthwiseRow&, int64_t);
+  static constexpr Tile tile[2][MR] = {{&depthwise_tile<Arch, W + 1, CV, KW, SW, false>...},
+                                       {&depthwise_tile<Arch, W + 1, CV, KW, SW, true>...}};
+  const int64_t n = d.ox_end - d.ox_begin, tiles = (n + MR - 1) / MR;
+  for (int64_t t = 0, ox = d.ox_begin; t < tiles; ++t) {
+    const int64_t m = n * (t + 1) / tiles - n * t / tiles;
+    const bool edge = ox < d.interior_begin || ox + m > d.interior_end;
+    tile[edge][m - 1](d, ox);
+    ox += m;
   }
 }
 
@@ -130,11 +168,11 @@ void depthwise_row(const DepthwiseRow& d) {
         }
     }
   };
-  if (d.kernel_w == 3 && d.dilation_w == 1 && d.stride_w <= 2 && d.ox_end - d.ox_begin >= MR) {
+  if (d.kernel_w == 3 && d.dilation_w == 1 && d.stride_w <= 2) {
     if (d.stride_w == 1) {
-      depthwise_tiles<Arch, MR, CV, 3, 1>(d, d.ox_begin, d.ox_end - MR);
+      depthwise_tiles<Arch, CV, 3, 1>(d, std::make_integer_sequence<int, MR>());
     } else {
-      depthwise_tiles<Arch, MR, CV, 3, 2>(d, d.ox_begin, d.ox_end - MR);
+      depthwise_tiles<Arch, CV, 3, 2>(d, std::make_integer_sequence<int, MR>());
     }
     return;
   }
