@@ -504,10 +504,26 @@ class Direct final : public Algorithm {
   // and the weights of the group stay in L2 across the rows.
   void interior(int64_t n, int64_t g, const Pass& pass, const Item& item, const float* image,
                 float* dst) const {
+    const ConvParams& p = pr_.p;
+    const double in_bytes = double(pass.in_step_x * pixel_stride_ *
+                                   std::min(p.kernel_h, p.in_height) * int64_t{sizeof(float)});
     for (int64_t kb0 = item.kb0; kb0 < item.kb1; kb0 += kb_per_pass_) {
       const int64_t kb1 = std::min(item.kb1, kb0 + kb_per_pass_);
-      for (int64_t j = item.j0; j < item.j1; ++j)
-        for (int64_t kb = kb0; kb < kb1; ++kb) row_tiles(n, g, pass, item, j, kb, image, dst);
+      // A long row (a pointwise layer's H·W pixels) goes in chunks whose input, and the output
+      // the group writes, stay in a quarter of L2 across the group's blocks: the input is read
+      // from memory once, not once per block (res2_1x1b: 124 -> 141 GFLOP/s).
+      const double column_bytes = in_bytes + double((kb1 - kb0) * main_.nr * int64_t{sizeof(float)});
+      const int64_t chunk =
+          std::max<int64_t>(1, int64_t(double(topology().l2_bytes) / 4 / column_bytes) / main_.mr) *
+          main_.mr;
+      for (int64_t c = item.c0; c < item.c1; c += chunk) {
+        Item part = item;  // the last chunk takes the rest, whole tiles before it
+        part.c0 = c;
+        part.c1 = c + 2 * chunk > item.c1 ? item.c1 : c + chunk;
+        for (int64_t j = item.j0; j < item.j1; ++j)
+          for (int64_t kb = kb0; kb < kb1; ++kb) row_tiles(n, g, pass, part, j, kb, image, dst);
+        if (part.c1 == item.c1) break;
+      }
     }
   }
 
@@ -539,7 +555,9 @@ class Direct final : public Algorithm {
         b[batch++] = w + ti * cgp_ * nr;
       }
       for (int64_t i = seg.lo; i < seg.hi; i += mr) {
-        const int64_t start = std::min(i, seg.hi - mr);  // the last tile overlaps
+        // The last tile overlaps the one before, inside the segment (whole tiles fit in it;
+        // the item's part of it may be narrower).
+        const int64_t start = std::max(whole.lo, std::min(i, seg.hi - mr));
         const int64_t shift = (start - seg.lo) * pass.in_step_x * pixel_stride_;
         for (int64_t x = 0; x < batch; ++x) as[x] = a[x] + shift;
         const Pixel at = output(pass, j, start);

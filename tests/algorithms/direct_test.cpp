@@ -97,6 +97,28 @@ TEST_P(DirectConv, MatchesReferenceOnPointwiseRowPieces) {
   }
 }
 
+// Rows longer than a chunk (a quarter of L2 of input and output columns) go in chunks: a
+// pointwise layer's one long row, and a wide row whose middle segment (all three taps, from
+// pixel 1019) starts just before the first cut on this machine (1020 pixels at AVX2, 1022 at
+// AVX-512): the part of it left of the cut is narrower than a tile, and that tile must stay
+// inside its segment (a mutation letting it start earlier fails here).
+TEST_P(DirectConv, MatchesReferenceOnRowsLongerThanAChunk) {
+  const ScopedEnv scoped = force("direct");
+  std::mt19937 rng(9);
+  ConvParams p;
+  p.in_channels = 64;
+  p.out_channels = 256;
+  p.in_height = p.in_width = 36;
+  p.layout = Layout::nhwc;
+  EXPECT_TRUE(matches_reference(Op::conv2d, p, rng));
+  p.out_channels = 64;
+  p.in_height = 2;
+  p.in_width = 2100;
+  p.kernel_w = 3;
+  p.dilation_w = p.pad_left = p.pad_right = 1019;
+  EXPECT_TRUE(matches_reference(Op::conv2d, p, rng));
+}
+
 // NHWC input with one group and whole channel blocks is read in place: channel counts whose
 // row kernels exist (64, 128 at strides 1 and 2), with borders, padding and dilation.
 TEST_P(DirectConv, MatchesReferenceReadingNhwcInPlace) {
