@@ -92,9 +92,14 @@ void parallel_for(int threads, int64_t n, const std::function<void(int64_t)>& bo
   happens_after(&end);
 }
 
+namespace {
+thread_local std::unique_ptr<float, FreeDeleter> buffers[3];
+thread_local int64_t capacities[3] = {};
+}  // namespace
+
+int64_t thread_workspace_floats(Workspace slot) { return capacities[static_cast<int>(slot)]; }
+
 float* thread_workspace(int64_t floats, Workspace slot) {
-  thread_local std::unique_ptr<float, FreeDeleter> buffers[3];
-  thread_local int64_t capacities[3] = {};
   auto& buffer = buffers[static_cast<int>(slot)];
   int64_t& capacity = capacities[static_cast<int>(slot)];
   if (floats > capacity) {

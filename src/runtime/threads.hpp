@@ -27,4 +27,7 @@ enum class Workspace { task, execution, transformed };
 // slot on the same thread, so a task must not yield while it uses its task buffer.
 float* thread_workspace(int64_t floats, Workspace slot = Workspace::task);
 
+// The floats the calling thread's buffer for `slot` holds now: its largest request so far.
+int64_t thread_workspace_floats(Workspace slot = Workspace::task);
+
 }  // namespace svertka

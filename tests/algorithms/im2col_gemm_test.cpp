@@ -2,6 +2,10 @@
 // SVERTKA_ALGO=im2col_gemm under each ISA the CPU runs, on one and two threads.
 #include <gtest/gtest.h>
 
+#include <thread>
+#include <vector>
+
+#include "runtime/threads.hpp"
 #include "support/forced_algorithm.hpp"
 #include "support/shapes.hpp"
 
@@ -43,6 +47,34 @@ TEST_P(Im2colGemm, MatchesReferenceAcrossCacheBlocks) {
     p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1;
     p.layout = layout;
     EXPECT_TRUE(matches_reference(Op::conv2d, p, rng));
+  }
+}
+
+// The unfolded input is packed panel by panel: a thread's task workspace is bounded by the
+// cache blocks, whatever the image (here 512x512, 8 MiB of input), under 2 MiB. On a fresh
+// thread, which runs the tasks itself at one thread, so that the buffer starts empty.
+TEST_P(Im2colGemm, TaskWorkspaceStaysUnder2MiBWhateverTheImageSize) {
+  if (std::get<1>(GetParam()) != 1) GTEST_SKIP() << "on two threads the tasks run in the arena";
+  const ScopedEnv scoped = force("im2col_gemm");
+  for (Layout layout : {Layout::nhwc, Layout::nchw}) {
+    ConvParams p;
+    p.in_channels = p.out_channels = 8;
+    p.in_height = p.in_width = 512;
+    p.kernel_h = p.kernel_w = 3;
+    p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1;
+    p.layout = layout;
+    const BufferSizes s = buffer_sizes(Op::conv2d, p);
+    const std::vector<float> src(s.src, 1.0f), w(s.weights, 0.5f);
+    std::vector<float> dst(s.dst);
+    int64_t floats = 0;
+    std::thread([&] {
+      Plan(Op::conv2d, p, w).execute(src, dst);
+      floats = thread_workspace_floats();
+    }).join();
+    EXPECT_GT(floats, 0) << "the tasks did not pack on the calling thread";
+    EXPECT_LE(floats * int64_t{sizeof(float)}, int64_t{2} << 20);
+    const std::size_t centre = 256 * 512 + 256;  // pixel (256, 256), channel 0
+    EXPECT_EQ(dst[layout == Layout::nhwc ? centre * 8 : centre], 8 * 9 * 0.5f);
   }
 }
 
