@@ -9,11 +9,6 @@
 
 namespace svertka::kernels {
 
-// One tile of M pixels from ox, for a filter KW wide with stride SW and no dilation: the
-// (M - 1)·SW + KW input vectors of a tile row are loaded once and each feeds every tap that
-// reads it, one vector of channels at a time (the loads, not the FMAs, bound a depthwise
-// kernel). An EDGE tile has input columns outside the image: zero vectors, never loaded; an
-// interior tile tests nothing.
 // Hides p's value from the compiler: an address stepped by a run-time stride is then one
 // register and one add per step, not a register per step that the compiler hoists out of
 // every loop and spills (the x86-64 registers run out after eight pixels).
@@ -22,6 +17,11 @@ inline void opaque(T*& p) {
   asm("" : "+r"(p));
 }
 
+// One tile of M pixels from ox, for a filter KW wide with stride SW and no dilation: the
+// (M - 1)·SW + KW input vectors of a tile row are loaded once and each feeds every tap that
+// reads it, one vector of channels at a time (the loads, not the FMAs, bound a depthwise
+// kernel). An EDGE tile has input columns outside the image: zero vectors, never loaded; an
+// interior tile tests nothing.
 template <class Arch, int M, int CV, int KW, int SW, bool EDGE>
 void depthwise_tile(const DepthwiseRow& d, int64_t ox) {
   using V = xsimd::batch<float, Arch>;
