@@ -67,6 +67,7 @@ const KernelTable table{"avx512",
                         kernels::add_floats<Arch>,
                         kernels::copy_chunks<Arch>,
                         kernels::interleave_pairs<Arch>,
+                        kernels::interleave_rows<Arch>,
                         kernels::copy_rows<Arch>,
                         kernels::fma_peak<Arch>};
 

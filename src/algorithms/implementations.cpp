@@ -9,6 +9,7 @@
 #include "gemm_col2im.hpp"
 #include "grouped.hpp"
 #include "im2col_gemm.hpp"
+#include "phase_gemm.hpp"
 #include "reference_algorithm.hpp"
 
 namespace svertka {
@@ -27,9 +28,9 @@ std::string beyond_fast_paths(const Problem& pr) {
 
 std::span<const Implementation> implementations() {
   static const Implementation list[] = {
-      depthwise_implementation,   grouped_implementation,     direct_implementation,
-      column_fold_implementation, im2col_gemm_implementation, gemm_col2im_implementation,
-      reference_implementation};
+      depthwise_implementation,   grouped_implementation,     phase_gemm_implementation,
+      direct_implementation,      column_fold_implementation, im2col_gemm_implementation,
+      gemm_col2im_implementation, reference_implementation};
   return list;
 }
 

@@ -112,6 +112,9 @@ struct KernelTable {
   // Per pixel, to[2i + q] = from[q·n + i] (q < 2, i < n): two groups' channels interleaved.
   void (*interleave_pairs)(const float* from, int64_t from_stride, int64_t n, int64_t count,
                            float* to, int64_t to_stride);
+  // to[j·rows + s] = from[s·from_stride + j] (s < rows, j < n): rows interleaved.
+  void (*interleave_rows)(const float* from, int64_t from_stride, int64_t rows, int64_t n,
+                          float* to);
   // rows rows of len floats: to + i·to_stride <- from + i·from_stride.
   void (*copy_rows)(const float* from, int64_t from_stride, int64_t rows, int64_t len, float* to,
                     int64_t to_stride);

@@ -1,6 +1,10 @@
 // Packing microkernels (BLIS's packm): the data movement of im2col, in the ISA's vectors.
 #pragma once
 
+#include <immintrin.h>
+
+#include <type_traits>
+
 #include <xsimd/xsimd.hpp>
 
 #include "contract.hpp"
@@ -82,6 +86,44 @@ void interleave_pairs(const float* from, int64_t from_stride, int64_t n, int64_t
       to[2 * i + 1] = from[n + i];
     }
   }
+}
+
+// The lanes of a and b alternating: (a0 b0 a1 b1 ...) into lo, the second half into hi. xsimd
+// 8.1 has no two-vector permutation (its zip_lo stays inside 128-bit lanes on AVX).
+template <class Arch>
+void zip(const xsimd::batch<float, Arch>& a, const xsimd::batch<float, Arch>& b,
+         xsimd::batch<float, Arch>& lo, xsimd::batch<float, Arch>& hi) {
+  if constexpr (std::is_same_v<Arch, xsimd::avx512f>) {
+    const __m512i first = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const __m512i second = _mm512_add_epi32(first, _mm512_set1_epi32(8));
+    lo = _mm512_permutex2var_ps(a, first, b);
+    hi = _mm512_permutex2var_ps(a, second, b);
+  } else {
+    static_assert(xsimd::batch<float, Arch>::size == 8, "an AVX vector");
+    const __m256 l = _mm256_unpacklo_ps(a, b), h = _mm256_unpackhi_ps(a, b);  // per 128 bits
+    lo = _mm256_permute2f128_ps(l, h, 0x20);
+    hi = _mm256_permute2f128_ps(l, h, 0x31);
+  }
+}
+
+// to[j·rows + s] = from[s·from_stride + j] for s < rows, j < n: the columns of a transposed
+// convolution's filter row, computed as separate rows, into their output row (phase_gemm).
+// Two rows (a 2-wide filter at stride 2) interleave a vector pair at a time.
+template <class Arch>
+void interleave_rows(const float* from, int64_t from_stride, int64_t rows, int64_t n, float* to) {
+  using V = xsimd::batch<float, Arch>;
+  constexpr int64_t L = V::size;
+  int64_t j = 0;
+  if (rows == 2) {
+    for (; j + L <= n; j += L) {
+      V lo, hi;
+      zip<Arch>(V::load_unaligned(from + j), V::load_unaligned(from + from_stride + j), lo, hi);
+      lo.store_unaligned(to + 2 * j);
+      hi.store_unaligned(to + 2 * j + L);
+    }
+  }
+  for (; j < n; ++j)
+    for (int64_t s = 0; s < rows; ++s) to[j * rows + s] = from[s * from_stride + j];
 }
 
 }  // namespace svertka::kernels

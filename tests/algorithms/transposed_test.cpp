@@ -178,6 +178,79 @@ TEST_P(TransposedGemmCol2im, MatchesEveryFormulationOnPhaseShapes) {
 
 SVERTKA_INSTANTIATE_FOR_ISAS_AND_THREADS(TransposedGemmCol2im);
 
+class TransposedPhaseGemm : public ForcedAlgorithm {};
+
+// NCHW filters no larger than the stride: 2x2 at stride 2 with widths whose tiles straddle
+// input rows, filters smaller than the stride and 1x1 (columns and rows of bias alone), 3- and
+// 4-wide rows (register blocks holding whole filter rows), a filter row wider than the stride
+// would allow without dilation spacing it, padding cutting into the first phase, asymmetric
+// and output padding, groups, several pixel blocks (256 channels of 40x40) and random shapes.
+TEST_P(TransposedPhaseGemm, MatchesEveryFormulation) {
+  const ScopedEnv scoped = force("phase_gemm");
+  std::mt19937 rng(8);
+  struct S {
+    int64_t c, k, g, h, w, kh, kw, s, d, pt, pb, pl, pr, op;
+  };
+  const S list[] = {
+      {16, 16, 1, 5, 17, 2, 2, 2, 1, 0, 0, 0, 0, 0},  {13, 9, 1, 7, 45, 2, 2, 2, 1, 0, 0, 0, 0, 0},
+      {8, 7, 1, 4, 11, 1, 1, 2, 1, 0, 0, 0, 0, 1},    {5, 6, 1, 3, 13, 2, 2, 3, 1, 0, 0, 0, 0, 2},
+      {9, 10, 1, 4, 21, 3, 3, 3, 1, 0, 0, 0, 0, 0},   {6, 5, 1, 3, 19, 4, 4, 4, 1, 1, 2, 3, 1, 3},
+      {7, 8, 1, 5, 9, 2, 2, 3, 2, 0, 0, 0, 0, 0},     {12, 11, 1, 6, 33, 2, 2, 2, 1, 1, 0, 1, 0, 1},
+      {12, 18, 3, 5, 14, 2, 2, 2, 1, 0, 1, 1, 0, 1},  {40, 24, 2, 4, 37, 2, 2, 2, 1, 0, 0, 0, 0, 0},
+      {256, 8, 1, 40, 40, 2, 2, 2, 1, 0, 0, 0, 0, 0}, {3, 40, 1, 1, 1, 2, 2, 2, 1, 0, 0, 0, 0, 0},
+  };
+  for (const S& s : list) {
+    ConvParams p;
+    p.batch = 2;
+    p.in_channels = s.c;
+    p.out_channels = s.k;
+    p.groups = s.g;
+    p.in_height = s.h;
+    p.in_width = s.w;
+    p.kernel_h = s.kh;
+    p.kernel_w = s.kw;
+    p.stride_h = p.stride_w = s.s;
+    p.dilation_h = p.dilation_w = s.d;
+    p.pad_top = s.pt;
+    p.pad_bottom = s.pb;
+    p.pad_left = s.pl;
+    p.pad_right = s.pr;
+    p.output_padding_h = p.output_padding_w = s.op;
+    p.layout = Layout::nchw;
+    EXPECT_TRUE(matches_every_formulation(p, rng));
+  }
+  int tested = 0;
+  for (ConvParams p : random_shapes(Op::conv_transpose2d, 400, 47)) {
+    p.layout = Layout::nchw;
+    if ((p.kernel_h - 1) * p.dilation_h >= p.stride_h ||
+        (p.kernel_w - 1) * p.dilation_w >= p.stride_w) {
+      continue;
+    }
+    EXPECT_TRUE(matches_every_formulation(p, rng));
+    ++tested;
+  }
+  EXPECT_GT(tested, 20);
+}
+
+// U-Net's upsampling in NCHW is a plain GEMM by default; NHWC stays with direct.
+TEST_P(TransposedPhaseGemm, IsTheDefaultForNchwUpsamplingOnly) {
+  const ScopedEnv scoped{{"SVERTKA_ISA", isa()},
+                         {"SVERTKA_NUM_THREADS", std::to_string(std::get<1>(GetParam()))}};
+  ConvParams p;
+  p.in_channels = 256;
+  p.out_channels = 128;
+  p.in_height = p.in_width = 28;
+  p.kernel_h = p.kernel_w = p.stride_h = p.stride_w = 2;
+  const std::vector<float> w(256 * 128 * 4);
+  const Plan nchw(Op::conv_transpose2d, p, w);
+  EXPECT_NE(nchw.describe().find("phase_gemm " + isa()), std::string::npos) << nchw.describe();
+  p.layout = Layout::nhwc;
+  const Plan nhwc(Op::conv_transpose2d, p, w);
+  EXPECT_NE(nhwc.describe().find("direct " + isa()), std::string::npos) << nhwc.describe();
+}
+
+SVERTKA_INSTANTIATE_FOR_ISAS_AND_THREADS(TransposedPhaseGemm);
+
 class TransposedDepthwise : public ForcedAlgorithm {};
 
 // groups = in_channels, channel multipliers, every stride to 4 (phases without taps), the
