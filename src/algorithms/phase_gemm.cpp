@@ -44,6 +44,15 @@ std::vector<bool> reached(int64_t out, int64_t in, int64_t taps, int64_t stride,
   return hit;
 }
 
+// Pixels of one input row inside one NR-wide panel of a pixel block: where C's rows are cut
+// when stored.
+struct Run {
+  int64_t column;   // in the panel
+  int64_t iy, len;  // input row, pixels
+  int64_t ox;       // output column of its first pixel's tap s = 0
+  int64_t lo, hi;   // its pixels whose S output columns all lie inside (when S = stride_w)
+};
+
 class PhaseGemm final : public Algorithm {
  public:
   PhaseGemm(const Problem& pr, const Context& ctx, const float* weights, const float* bias)
@@ -121,6 +130,22 @@ class PhaseGemm final : public Algorithm {
     split_rows_ = ceil_div(panels, splits_) * kernel_.mr;
     splits_ = ceil_div(rows_padded_, split_rows_);
     tasks_ = images * blocks_ * splits_;
+    runs_.resize(blocks_);
+    for (int64_t block = 0; block < blocks_; ++block) {
+      const int64_t q0 = block * block_, q1 = std::min(pixels, q0 + block_);
+      for (int64_t j = 0; q0 + j * nr < q1; ++j) {
+        std::vector<Run>& panel = runs_[block].emplace_back();
+        for (int64_t q = q0 + j * nr; q < std::min(q1, q0 + (j + 1) * nr);) {
+          const int64_t iy = q / p.in_width, ix = q % p.in_width;
+          const int64_t len = std::min({p.in_width - ix, q1 - q, q0 + (j + 1) * nr - q});
+          const int64_t ox = ix * p.stride_w - p.pad_left;
+          const int64_t lo = std::clamp(ceil_div(-ox, p.stride_w), int64_t{0}, len);
+          const int64_t hi = std::clamp(floor_div(pr_.out_w - p.stride_w - ox, p.stride_w) + 1, lo, len);
+          panel.push_back({q - q0 - j * nr, iy, len, ox, lo, hi});
+          q += len;
+        }
+      }
+    }
   }
 
   void fill_bias_only(int64_t plane, float* out) const {
@@ -144,17 +169,19 @@ class PhaseGemm final : public Algorithm {
     const int64_t panels = ceil_div(count, nr);
     float* b = thread_workspace(panels * cgp_ * nr + mr * nr);
     float* tile = b + panels * cgp_ * nr;
-    // B micro-panels [panels][Cgp][NR]: NR pixels of each channel row, zero-padded.
+    // B micro-panels [panels][Cgp][NR]: NR pixels of each channel row, zero-padded; channel
+    // by channel, so that each reads one run of memory (one prefetch stream, not Cg).
     const float* image = src + (n * p.in_channels + g * cg_) * pixels + q0;
-    for (int64_t j = 0; j < panels; ++j) {
-      const int64_t len = std::min(nr, count - j * nr);
-      float* panel = b + j * cgp_ * nr;
-      for (int64_t c = 0; c < cg_; ++c) {
-        table_.copy_floats(image + c * pixels + j * nr, len, panel + c * nr);
-        if (len < nr) table_.zero_floats(panel + c * nr + len, nr - len);
+    const int64_t whole = count / nr, rest = count % nr;
+    for (int64_t c = 0; c < cg_; ++c) {
+      table_.copy_rows(image + c * pixels, nr, whole, nr, b + c * nr, cgp_ * nr);
+      if (rest) {
+        float* last = b + (whole * cgp_ + c) * nr;
+        table_.copy_floats(image + c * pixels + whole * nr, rest, last);
+        table_.zero_floats(last + rest, nr - rest);
       }
-      table_.zero_floats(panel + cg_ * nr, (cgp_ - cg_) * nr);
     }
+    for (int64_t j = 0; j < panels; ++j) table_.zero_floats(b + (j * cgp_ + cg_) * nr, (cgp_ - cg_) * nr);
     const int64_t m_end = std::min(rows_padded_, (split + 1) * split_rows_);
     for (int64_t m0 = split * split_rows_; m0 < m_end; m0 += mr) {
       const float* a = weights_.data() + (g * rows_padded_ + m0) * cgp_;
@@ -162,30 +189,29 @@ class PhaseGemm final : public Algorithm {
         const float* bj = b + j * cgp_ * nr;
         kernel_.run(1, &a, &bj, cgp_, mr * U, tile, nr, Init::bias_rows,
                     bias_.data() + g * rows_padded_ + m0);
-        store(tile, n, g, m0, q0 + j * nr, std::min(nr, count - j * nr), dst);
+        store(tile, n, g, m0, runs_[block][j], dst);
       }
     }
   }
 
-  // Rows m0.. of a tile of C (NR columns: input pixels q0..q0+count) into the output pixels
+  // Rows m0.. of a tile of C (NR columns: the input pixels of `runs`) into the output pixels
   // their taps reach: row m = (k, r, s), input pixel (iy, ix) -> output (iy·sh - pt + r·dh,
   // ix·sw - pl + s·dw), outside the output dropped.
-  void store(const float* tile, int64_t n, int64_t g, int64_t m0, int64_t q0, int64_t count,
+  void store(const float* tile, int64_t n, int64_t g, int64_t m0, const std::vector<Run>& runs,
              float* dst) const {
     const ConvParams& p = pr_.p;
-    const int64_t nr = kernel_.nr, w = p.in_width, ow = pr_.out_w, sw = p.stride_w;
-    const int64_t taps = p.kernel_h * p.kernel_w, step = interleave_ ? p.kernel_w : 1;
+    const int64_t nr = kernel_.nr, ow = pr_.out_w, sw = p.stride_w;
+    const int64_t step = interleave_ ? p.kernel_w : 1;
+    // (k, r, s) of row m, advanced incrementally: no division per row.
+    int64_t k = m0 / (p.kernel_h * p.kernel_w), r = m0 / p.kernel_w % p.kernel_h, s = m0 % p.kernel_w;
     for (int64_t i = 0; i < kernel_.mr && m0 + i < rows_; i += step) {
-      const int64_t m = m0 + i, k = m / taps, r = m % taps / p.kernel_w, s = m % p.kernel_w;
       float* plane = dst + (n * p.out_channels + g * kg_ + k) * pr_.out_h * ow;
-      for (int64_t q = q0; q < q0 + count;) {  // a run of pixels in one input row
-        const int64_t iy = q / w, ix = q % w, len = std::min(w - ix, q0 + count - q);
-        const int64_t oy = iy * p.stride_h - p.pad_top + r * p.dilation_h;
-        const float* t = tile + i * nr + (q - q0);
-        q += len;
+      for (const Run& run : runs) {
+        const int64_t oy = run.iy * p.stride_h - p.pad_top + r * p.dilation_h;
         if (oy < 0 || oy >= pr_.out_h) continue;
+        const float* t = tile + i * nr + run.column;
         float* row = plane + oy * ow;
-        const int64_t ox0 = ix * sw - p.pad_left + s * p.dilation_w;  // of t[0], s = 0 if interleaved
+        const int64_t ox0 = run.ox + s * p.dilation_w;  // of t[0]
         auto one_by_one = [&](int64_t x0, int64_t x1) {
           for (int64_t x = x0; x < x1; ++x)
             for (int64_t e = 0; e < step; ++e) {
@@ -194,15 +220,16 @@ class PhaseGemm final : public Algorithm {
             }
         };
         if (!interleave_) {
-          one_by_one(0, len);
+          one_by_one(0, run.len);
           continue;
         }
-        // The pixels whose S columns all lie inside the row, then the edges.
-        const int64_t lo = std::clamp(ceil_div(-ox0, sw), int64_t{0}, len);
-        const int64_t hi = std::clamp(floor_div(ow - sw - ox0, sw) + 1, lo, len);
-        table_.interleave_rows(t + lo, nr, sw, hi - lo, row + ox0 + lo * sw);
-        one_by_one(0, lo);
-        one_by_one(hi, len);
+        table_.interleave_rows(t + run.lo, nr, sw, run.hi - run.lo, row + ox0 + run.lo * sw);
+        one_by_one(0, run.lo);
+        one_by_one(run.hi, run.len);
+      }
+      if ((s += step) == p.kernel_w) {
+        s = 0;
+        if (++r == p.kernel_h) r = 0, ++k;
       }
     }
   }
@@ -219,6 +246,7 @@ class PhaseGemm final : public Algorithm {
   std::vector<float> out_bias_;  // per output channel
   std::vector<bool> rows_reached_;
   std::vector<int64_t> bias_cols_;  // output columns no tap reaches
+  std::vector<std::vector<std::vector<Run>>> runs_;  // per pixel block and panel
   bool bias_only_ = false;          // some output pixels hold the bias alone
 };
 
