@@ -66,6 +66,7 @@ const KernelTable table{"avx2",
                         kernels::copy_chunks<Arch>,
                         kernels::interleave_pairs<Arch>,
                         kernels::interleave_rows<Arch>,
+                        kernels::transpose_tile<Arch>,
                         kernels::copy_rows<Arch>,
                         kernels::fma_peak<Arch>};
 

@@ -70,6 +70,7 @@ const KernelTable table{"avx512",
                         kernels::copy_chunks<Arch>,
                         kernels::interleave_pairs<Arch>,
                         kernels::interleave_rows<Arch>,
+                        kernels::transpose_tile<Arch>,
                         kernels::copy_rows<Arch>,
                         kernels::fma_peak<Arch>};
 

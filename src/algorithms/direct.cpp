@@ -470,6 +470,10 @@ class Direct final : public Algorithm {
       at[i] = px.oy * pr_.out_w + px.ox;
     }
     const int64_t plane = pr_.out_h * pr_.out_w;
+    if (at[m - 1] - at[0] == m - 1) {  // pixels in order, one run: transposed in registers
+      table_.transpose_tile(t, nr, m, cols, dst + (n * p.out_channels + k0) * plane + at[0], plane);
+      return;
+    }
     for (int64_t j = 0; j < cols; ++j) {
       float* c = dst + (n * p.out_channels + k0 + j) * plane;
       for (int64_t i = 0; i < m; ++i) c[at[i]] = t[i * nr + j];

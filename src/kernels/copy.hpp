@@ -3,6 +3,7 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
 #include <type_traits>
 
 #include <xsimd/xsimd.hpp>
@@ -124,6 +125,48 @@ void interleave_rows(const float* from, int64_t from_stride, int64_t rows, int64
   }
   for (; j < n; ++j)
     for (int64_t s = 0; s < rows; ++s) to[j * rows + s] = from[s * from_stride + j];
+}
+
+// out[j·out_stride + i] = t[i·ldt + j] for i < m, j < cols: a tile of pixels x channels into
+// NCHW planes, 8x8 blocks transposed in AVX registers (both ISAs have them). Reads t up to
+// round_up(m, 8) rows and round_up(cols, 8) columns; writes only the m x cols asked for.
+template <class Arch>
+void transpose_tile(const float* t, int64_t ldt, int64_t m, int64_t cols, float* out,
+                    int64_t out_stride) {
+  alignas(32) static constexpr int kFirst[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+  for (int64_t i0 = 0; i0 < m; i0 += 8) {
+    const int64_t rows = std::min<int64_t>(8, m - i0);
+    const __m256i mask = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kFirst + 8 - rows));
+    for (int64_t j0 = 0; j0 < cols; j0 += 8) {
+      __m256 r[8], u[8], v[8];
+      for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(t + (i0 + i) * ldt + j0);
+      for (int i = 0; i < 8; i += 2) {
+        u[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+        u[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+      }
+      for (int i = 0; i < 8; i += 4) {
+        v[i] = _mm256_shuffle_ps(u[i], u[i + 2], 0x44);
+        v[i + 1] = _mm256_shuffle_ps(u[i], u[i + 2], 0xEE);
+        v[i + 2] = _mm256_shuffle_ps(u[i + 1], u[i + 3], 0x44);
+        v[i + 3] = _mm256_shuffle_ps(u[i + 1], u[i + 3], 0xEE);
+      }
+      // Column j0 + j: the low (j < 4) or high 128-bit halves of v[j % 4] and v[4 + j % 4].
+      __m256 c[8];
+      for (int j = 0; j < 4; ++j) {
+        c[j] = _mm256_permute2f128_ps(v[j], v[4 + j], 0x20);
+        c[4 + j] = _mm256_permute2f128_ps(v[j], v[4 + j], 0x31);
+      }
+      const int64_t n = std::min<int64_t>(8, cols - j0);
+      for (int64_t j = 0; j < n; ++j) {
+        float* to = out + (j0 + j) * out_stride + i0;
+        if (rows == 8) {
+          _mm256_storeu_ps(to, c[j]);
+        } else {
+          _mm256_maskstore_ps(to, mask, c[j]);
+        }
+      }
+    }
+  }
 }
 
 }  // namespace svertka::kernels

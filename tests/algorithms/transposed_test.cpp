@@ -87,16 +87,32 @@ void check_tail_and_random_shapes() {
   }
 }
 
+// The shapes each pair of fast paths takes: dense, depthwise (a channel multiplier does not
+// transpose), and NCHW filters no larger than the stride (phase_gemm).
+enum class Shapes { dense, depthwise, one_tap_per_phase };
+
+bool takes(Shapes shapes, const ConvParams& conv, const ConvParams& t) {
+  const bool depthwise = conv.groups == conv.in_channels;
+  switch (shapes) {
+    case Shapes::dense: return !depthwise;
+    case Shapes::depthwise: return depthwise && t.groups == t.in_channels;
+    case Shapes::one_tap_per_phase:
+      return (conv.kernel_h - 1) * conv.dilation_h < conv.stride_h &&
+             (conv.kernel_w - 1) * conv.dilation_w < conv.stride_w;
+  }
+  return false;
+}
+
 // <conv2d(x), y> = <x, conv_transpose2d(y)> with each operation through a forced fast path.
 void check_adjoint(const std::string& conv_algorithm, const std::string& transposed_algorithm,
-                   const std::string& isa, bool depthwise_only) {
+                   const std::string& isa, Shapes shapes) {
   std::mt19937 rng(7);
   int tested = 0;
   for (ConvParams conv : random_shapes(Op::conv2d, 300, 17)) {
-    if (depthwise_only != (conv.groups == conv.in_channels)) continue;
     if (conv.kernel_h * conv.kernel_w > 64 || conv.stride_w > 2) continue;
+    if (shapes == Shapes::one_tap_per_phase) conv.layout = Layout::nchw;
     const ConvParams t = adjoint_of(conv);
-    if (depthwise_only && t.groups != t.in_channels) continue;  // a multiplier does not transpose
+    if (!takes(shapes, conv, t)) continue;
     const BufferSizes s = buffer_sizes(Op::conv2d, conv);
     const auto x = random_floats(s.src, rng), y = random_floats(s.dst, rng);
     const auto w = random_floats(s.weights, rng);
@@ -123,9 +139,10 @@ void check_adjoint(const std::string& conv_algorithm, const std::string& transpo
 class Adjoint : public ForcedAlgorithm {};
 
 TEST_P(Adjoint, HoldsForTheFastPaths) {
-  check_adjoint("direct", "direct", isa(), false);
-  check_adjoint("im2col_gemm", "gemm_col2im", isa(), false);
-  check_adjoint("depthwise", "depthwise", isa(), true);
+  check_adjoint("direct", "direct", isa(), Shapes::dense);
+  check_adjoint("im2col_gemm", "gemm_col2im", isa(), Shapes::dense);
+  check_adjoint("depthwise", "depthwise", isa(), Shapes::depthwise);
+  check_adjoint("im2col_gemm", "phase_gemm", isa(), Shapes::one_tap_per_phase);
 }
 
 SVERTKA_INSTANTIATE_FOR_ISAS_AND_THREADS(Adjoint);
