@@ -1,21 +1,33 @@
 // A zero-initialised, 64-byte aligned float array: packed weights that kernels load aligned.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <new>
 
+#include <sys/mman.h>
+
 namespace svertka {
+
+inline constexpr std::size_t kHugePage = std::size_t{2} << 20;
 
 class AlignedBuffer {
  public:
   AlignedBuffer() = default;
   explicit AlignedBuffer(int64_t floats) : size_(floats) {
-    const std::size_t bytes = (static_cast<std::size_t>(floats) * sizeof(float) + 63) / 64 * 64;
-    data_.reset(static_cast<float*>(std::aligned_alloc(64, bytes ? bytes : 64)));
-    if (!data_) throw std::bad_alloc();
+    // Several MB (the weights of a large layer, streamed from L3 on every execution) start on
+    // a 2 MiB boundary and ask for 2 MiB pages, which the kernel may grant: no page walk every
+    // 4 KiB of the stream (dcgan_g1's 8.4 MB: median 0.70 -> 0.60 ms).
+    const std::size_t bytes =
+        std::max<std::size_t>(64, (static_cast<std::size_t>(floats) * sizeof(float) + 63) / 64 * 64);
+    const bool huge = bytes >= 2 * kHugePage;
+    void* p = nullptr;
+    if (posix_memalign(&p, huge ? kHugePage : 64, bytes) != 0) throw std::bad_alloc();
+    data_.reset(static_cast<float*>(p));
+    if (huge) madvise(p, bytes / kHugePage * kHugePage, MADV_HUGEPAGE);  // advice, may be ignored
     std::memset(data_.get(), 0, bytes);
   }
   float* data() { return data_.get(); }
