@@ -338,8 +338,11 @@ double estimate(const Problem& pr, const Context& ctx) {
   const Brgemm& k = ctx.kernels->gemm[0];
   const bool nhwc = p.layout == Layout::nhwc;
   const int64_t q = pr.in_per_group() * p.kernel_h * p.kernel_w;
+  // NCHW tiles an image's pixels NR (32) at a time: ResNet's 7x7 pads 49 to 64. NHWC's MR
+  // padding of the pixels is paid alike by direct's border tiles, which compete there.
+  const double pixels = nhwc ? 1.0 : cost::padded(pr.out_h * pr.out_w, k.nr);
   const double kernel = cost::macs(pr) * cost::padded(pr.out_per_group(), nhwc ? k.nr : k.mr) *
-                        cost::padded(q, kInterleave) / cost::fma_rate(ctx) / 0.85;
+                        pixels * cost::padded(q, kInterleave) / cost::fma_rate(ctx) / 0.85;
   const double unfolded = double(p.batch * p.groups * q) * double(pr.out_h * pr.out_w);
   const double per_element =
       nhwc ? (pr.in_per_group() % kInterleave == 0 ? cost::kCopy : cost::kCopyScalar)
