@@ -470,8 +470,13 @@ class Direct final : public Algorithm {
       at[i] = px.oy * pr_.out_w + px.ox;
     }
     const int64_t plane = pr_.out_h * pr_.out_w;
-    if (at[m - 1] - at[0] == m - 1) {  // pixels in order, one run: transposed in registers
-      table_.transpose_tile(t, nr, m, cols, dst + (n * p.out_channels + k0) * plane + at[0], plane);
+    // Pixels 1 or 2 apart (a row of a convolution or of a phase): transposed in registers.
+    const int64_t step = m > 1 ? at[1] - at[0] : 1;
+    bool even = step == 1 || step == 2;
+    for (int64_t i = 1; i < m && even; ++i) even = at[i] - at[i - 1] == step;
+    if (even) {
+      table_.transpose_tile(t, nr, m, cols, dst + (n * p.out_channels + k0) * plane + at[0], plane,
+                            step);
       return;
     }
     for (int64_t j = 0; j < cols; ++j) {

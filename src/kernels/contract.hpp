@@ -115,10 +115,10 @@ struct KernelTable {
   // to[j·rows + s] = from[s·from_stride + j] (s < rows, j < n): rows interleaved.
   void (*interleave_rows)(const float* from, int64_t from_stride, int64_t rows, int64_t n,
                           float* to);
-  // out[j·out_stride + i] = t[i·ldt + j] (i < m, j < cols): a tile into NCHW planes; reads t
-  // up to round_up(m, 8) rows and round_up(cols, 8) columns.
+  // out[j·out_stride + i·step] = t[i·ldt + j] (i < m, j < cols, step 1 or 2): a tile into
+  // NCHW planes; reads t up to round_up(m, 8) rows and round_up(cols, 8) columns.
   void (*transpose_tile)(const float* t, int64_t ldt, int64_t m, int64_t cols, float* out,
-                         int64_t out_stride);
+                         int64_t out_stride, int64_t step);
   // rows rows of len floats: to + i·to_stride <- from + i·from_stride.
   void (*copy_rows)(const float* from, int64_t from_stride, int64_t rows, int64_t len, float* to,
                     int64_t to_stride);
