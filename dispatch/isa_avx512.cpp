@@ -12,13 +12,15 @@ using Arch = xsimd::avx512f;
 constexpr int U = kInterleave;
 
 // 16x16 is the block for weights streamed from L3 (direct.cpp: one tile per panel), which it
-// prefetches 8 KiB ahead.
+// prefetches 8 KiB ahead; 7x48 the one for images 7 pixels wide (ResNet's last stage: 49
+// pixels are 7 tiles, not 4 of 14 with 7 rows empty).
 constexpr Brgemm kGemm[] = {
     {"brgemm_f32_14x32_row8__avx512f", 14, 32, U, kernels::brgemm<Arch, 14, 2, U>},
     {"brgemm_f32_8x32_row8__avx512f", 8, 32, U, kernels::brgemm<Arch, 8, 2, U>},
     {"brgemm_f32_6x64_row8__avx512f", 6, 64, U, kernels::brgemm<Arch, 6, 4, U>},
     {"brgemm_f32_12x32_row8__avx512f", 12, 32, U, kernels::brgemm<Arch, 12, 2, U>},
     {"brgemm_f32_16x16_row8__avx512f", 16, 16, U, kernels::brgemm<Arch, 16, 1, U, 1, 2048>},
+    {"brgemm_f32_7x48_row8__avx512f", 7, 48, U, kernels::brgemm<Arch, 7, 3, U>},
 };
 
 // Rows 16 apart: stride 2 over channel blocks; rows C·stride apart: NHWC input read in place
