@@ -435,13 +435,20 @@ class Direct final : public Algorithm {
     const float* in = src + (n * p.in_channels + g * cg_) * plane + iy * w;
     for (int64_t cb = 0; cb < cgp_ / U; ++cb) {
       float* to = out + cb * w * U;
+      int64_t x = x0;  // a whole block's columns 8 at a time through 8x8 transposes (which read
+                       // 8 rows and 8 columns), the rest one element at a time
+      if ((cb + 1) * U <= cg_) {
+        const int64_t n8 = (x1 - x0) / 8 * 8;
+        table_.transpose_tile(in + cb * U * plane + x0, plane, U, n8, to + x0 * U, U, 1);
+        x += n8;
+      }
       for (int64_t u = 0; u < U; ++u) {
         const int64_t c = cb * U + u;
         if (c < cg_) {
           const float* from = in + c * plane;
-          for (int64_t x = x0; x < x1; ++x) to[x * U + u] = from[x];
+          for (int64_t i = x; i < x1; ++i) to[i * U + u] = from[i];
         } else {
-          for (int64_t x = x0; x < x1; ++x) to[x * U + u] = 0.0f;
+          for (int64_t i = x; i < x1; ++i) to[i * U + u] = 0.0f;
         }
       }
     }
