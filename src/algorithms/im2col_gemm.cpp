@@ -352,7 +352,8 @@ class Im2colGemm final : public Algorithm {
 
 // Kernel time with the padding waste of the register block and the reduction, plus packing
 // the unfolded input: whole vectors per pixel for NHWC with whole channel chunks, a call per
-// few channels otherwise; for NCHW a run per output row segment, dearer for narrow images.
+// few channels otherwise; for NCHW a run per output row segment, dearer for narrow images,
+// gathered element by element at a stride.
 double estimate(const Problem& pr, const Context& ctx) {
   const ConvParams& p = pr.p;
   const Brgemm& k = choose_kernel(pr, ctx);
@@ -363,7 +364,8 @@ double estimate(const Problem& pr, const Context& ctx) {
   const double unfolded = double(p.batch * p.groups * q) * double(pr.out_h * pr.out_w);
   const double per_element =
       nhwc ? (pr.in_per_group() % kInterleave == 0 ? cost::kCopy : cost::kCopyScalar)
-           : 0.3 + 12.0 / double(std::min<int64_t>(pr.out_w, k.nr));
+           : (p.stride_w == 1 ? 0.3 : cost::kCopyStrided) +
+                 12.0 / double(std::min<int64_t>(pr.out_w, k.nr));
   return kernel + unfolded * per_element;
 }
 
