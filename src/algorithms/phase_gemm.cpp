@@ -89,8 +89,8 @@ class PhaseGemm final : public Algorithm {
     for (int64_t ox = 0; ox < pr.out_w; ++ox) {
       if (!cols[ox]) bias_cols_.push_back(ox);
     }
-    bias_only_ = !bias_cols_.empty() ||
-                 std::find(rows_reached_.begin(), rows_reached_.end(), false) != rows_reached_.end();
+    bias_only_ = !bias_cols_.empty() || std::find(rows_reached_.begin(), rows_reached_.end(),
+                                                  false) != rows_reached_.end();
     plan_tasks(wanted_tasks(ctx.tuning, threads_));
   }
 
@@ -107,8 +107,8 @@ class PhaseGemm final : public Algorithm {
   std::string describe() const override {
     return "phase_gemm " + std::string(table_.isa) + " " + std::to_string(kernel_.mr) + "x" +
            std::to_string(kernel_.nr) + " phases=" + std::to_string(pr_.p.stride_h) + "x" +
-           std::to_string(pr_.p.stride_w) + " (1x1 phases: GEMM) threads=" +
-           std::to_string(threads_);
+           std::to_string(pr_.p.stride_w) +
+           " (1x1 phases: GEMM) threads=" + std::to_string(threads_);
   }
 
  private:
@@ -140,7 +140,8 @@ class PhaseGemm final : public Algorithm {
           const int64_t len = std::min({p.in_width - ix, q1 - q, q0 + (j + 1) * nr - q});
           const int64_t ox = ix * p.stride_w - p.pad_left;
           const int64_t lo = std::clamp(ceil_div(-ox, p.stride_w), int64_t{0}, len);
-          const int64_t hi = std::clamp(floor_div(pr_.out_w - p.stride_w - ox, p.stride_w) + 1, lo, len);
+          const int64_t hi =
+              std::clamp(floor_div(pr_.out_w - p.stride_w - ox, p.stride_w) + 1, lo, len);
           panel.push_back({q - q0 - j * nr, iy, len, ox, lo, hi});
           q += len;
         }
@@ -181,7 +182,8 @@ class PhaseGemm final : public Algorithm {
         table_.zero_floats(last + rest, nr - rest);
       }
     }
-    for (int64_t j = 0; j < panels; ++j) table_.zero_floats(b + (j * cgp_ + cg_) * nr, (cgp_ - cg_) * nr);
+    for (int64_t j = 0; j < panels; ++j)
+      table_.zero_floats(b + (j * cgp_ + cg_) * nr, (cgp_ - cg_) * nr);
     const int64_t m_end = std::min(rows_padded_, (split + 1) * split_rows_);
     for (int64_t m0 = split * split_rows_; m0 < m_end; m0 += mr) {
       const float* a = weights_.data() + (g * rows_padded_ + m0) * cgp_;
@@ -203,7 +205,8 @@ class PhaseGemm final : public Algorithm {
     const int64_t nr = kernel_.nr, ow = pr_.out_w, sw = p.stride_w;
     const int64_t step = interleave_ ? p.kernel_w : 1;
     // (k, r, s) of row m, advanced incrementally: no division per row.
-    int64_t k = m0 / (p.kernel_h * p.kernel_w), r = m0 / p.kernel_w % p.kernel_h, s = m0 % p.kernel_w;
+    int64_t k = m0 / (p.kernel_h * p.kernel_w), r = m0 / p.kernel_w % p.kernel_h,
+            s = m0 % p.kernel_w;
     for (int64_t i = 0; i < kernel_.mr && m0 + i < rows_; i += step) {
       float* plane = dst + (n * p.out_channels + g * kg_ + k) * pr_.out_h * ow;
       for (const Run& run : runs) {
@@ -245,9 +248,9 @@ class PhaseGemm final : public Algorithm {
   std::vector<float> bias_;      // per row of C
   std::vector<float> out_bias_;  // per output channel
   std::vector<bool> rows_reached_;
-  std::vector<int64_t> bias_cols_;  // output columns no tap reaches
+  std::vector<int64_t> bias_cols_;                   // output columns no tap reaches
   std::vector<std::vector<std::vector<Run>>> runs_;  // per pixel block and panel
-  bool bias_only_ = false;          // some output pixels hold the bias alone
+  bool bias_only_ = false;                           // some output pixels hold the bias alone
 };
 
 std::string why_not(const Problem& pr, const Context& ctx) {
@@ -256,7 +259,8 @@ std::string why_not(const Problem& pr, const Context& ctx) {
   if (std::string r = beyond_fast_paths(pr); !r.empty()) return r;
   if (pr.op != Op::conv_transpose2d) return "conv_transpose2d only";
   if (p.layout != Layout::nchw) return "NCHW only (NHWC: direct reads the input in place)";
-  if ((p.kernel_h - 1) * p.dilation_h >= p.stride_h || (p.kernel_w - 1) * p.dilation_w >= p.stride_w) {
+  if ((p.kernel_h - 1) * p.dilation_h >= p.stride_h ||
+      (p.kernel_w - 1) * p.dilation_w >= p.stride_w) {
     return "filter wider than the stride (phases of several taps)";
   }
   return {};
@@ -279,9 +283,7 @@ double estimate(const Problem& pr, const Context& ctx) {
 
 constinit const Implementation phase_gemm_implementation{
     "phase_gemm", why_not, estimate,
-    [](const Problem& pr, const Context& ctx, const float* w,
-       const float* b) -> std::unique_ptr<Algorithm> {
-      return std::make_unique<PhaseGemm>(pr, ctx, w, b);
-    }};
+    [](const Problem& pr, const Context& ctx, const float* w, const float* b)
+        -> std::unique_ptr<Algorithm> { return std::make_unique<PhaseGemm>(pr, ctx, w, b); }};
 
 }  // namespace svertka

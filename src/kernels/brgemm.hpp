@@ -20,7 +20,7 @@ V tile_start(Init init, const float* c, int64_t ldc, const float* bias, int i, i
 // MR rows x NV vectors of columns; accumulators stay in registers for the whole batch and
 // reduction (MR·NV + NV + 1 vector registers: 14x2 for AVX-512's 32, 6x2 for AVX2's 16).
 // BCAST > 1 (one vector): each step of A is BCAST floats, one per interleaved group.
-// PF > 0: B is prefetched into L2 PF floats ahead, a line a step, for blocks whose weights
+// PF > 0: B is prefetched into L2 PF floats ahead, the step's lines, for blocks whose weights
 // stream from L3 (a line of B feeds MR·NV FMAs: too few to hide L3's latency unaided).
 template <class Arch, int MR, int NV, int ROW, int BCAST = 1, int PF = 0>
 void brgemm(int64_t batch, const float* const* a, const float* const* b, int64_t kc,
@@ -41,7 +41,8 @@ void brgemm(int64_t batch, const float* const* a, const float* const* b, int64_t
 #pragma GCC unroll 16
       for (int u = 0; u < U; ++u, bp += NR) {
         if constexpr (PF > 0) {
-          if ((u * NR) % 16 == 0) __builtin_prefetch(bp + PF, 0, 2);
+#pragma GCC unroll 8
+          for (int j = 0; j < NR; j += 16) __builtin_prefetch(bp + PF + j, 0, 2);  // 64-byte lines
         }
         V bv[NV];
 #pragma GCC unroll 8

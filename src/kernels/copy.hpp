@@ -137,10 +137,12 @@ void transpose_tile(const float* t, int64_t ldt, int64_t m, int64_t cols, float*
                     int64_t out_stride, int64_t step) {
   // Lane masks: kFirst + 8 - n enables the first n lanes; kEven + 8 - 2n (clamped) the even
   // lanes among the first 2n.
-  alignas(32) static constexpr int kFirst[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+  alignas(32) static constexpr int kFirst[16] = {-1, -1, -1, -1, -1, -1, -1, -1,
+                                                 0,  0,  0,  0,  0,  0,  0,  0};
   alignas(32) static constexpr int kEven[16] = {-1, 0, -1, 0, -1, 0, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0};
   auto mask = [](const int* table, int64_t n) {
-    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(table + 8 - std::clamp<int64_t>(n, 0, 8)));
+    const int* from = table + 8 - std::clamp<int64_t>(n, 0, 8);
+    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(from));
   };
   const __m256i pairs_lo = _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3);
   const __m256i pairs_hi = _mm256_setr_epi32(4, 4, 5, 5, 6, 6, 7, 7);
@@ -172,7 +174,9 @@ void transpose_tile(const float* t, int64_t ldt, int64_t m, int64_t cols, float*
         float* to = out + (j0 + j) * out_stride + i0 * step;
         if (step == 2) {  // each value twice, the even lanes stored
           _mm256_maskstore_ps(to, even_lo, _mm256_permutevar8x32_ps(c[j], pairs_lo));
-          if (rows > 4) _mm256_maskstore_ps(to + 8, even_hi, _mm256_permutevar8x32_ps(c[j], pairs_hi));
+          if (rows > 4) {
+            _mm256_maskstore_ps(to + 8, even_hi, _mm256_permutevar8x32_ps(c[j], pairs_hi));
+          }
         } else if (rows == 8) {
           _mm256_storeu_ps(to, c[j]);
         } else {

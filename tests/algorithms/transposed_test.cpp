@@ -36,15 +36,38 @@ namespace {
   return ::testing::AssertionSuccess();
 }
 
+// A transposed convolution of batch 2 with square stride and dilation (the sweeps' rows).
+struct Shape {
+  int64_t c, k, g, h, w, kh, kw, s, d, pt, pb, pl, pr, op;
+};
+
+ConvParams params(const Shape& s, Layout layout) {
+  ConvParams p;
+  p.batch = 2;
+  p.in_channels = s.c;
+  p.out_channels = s.k;
+  p.groups = s.g;
+  p.in_height = s.h;
+  p.in_width = s.w;
+  p.kernel_h = s.kh;
+  p.kernel_w = s.kw;
+  p.stride_h = p.stride_w = s.s;
+  p.dilation_h = p.dilation_w = s.d;
+  p.pad_top = s.pt;
+  p.pad_bottom = s.pb;
+  p.pad_left = s.pl;
+  p.pad_right = s.pr;
+  p.output_padding_h = p.output_padding_w = s.op;
+  p.layout = layout;
+  return p;
+}
+
 // Strides up to 4 and larger than the filter (phases without taps: bias only), filters no
 // larger than the stride (1x1 phases), padding larger than the filter, asymmetric padding,
 // dilation, output padding, groups and depthwise, channel counts around the tiles.
 void check_phase_shapes() {
   std::mt19937 rng(3);
-  struct S {
-    int64_t c, k, g, h, w, kh, kw, s, d, pt, pb, pl, pr, op;
-  };
-  const S list[] = {
+  const Shape list[] = {
       {16, 16, 1, 5, 17, 2, 2, 2, 1, 0, 0, 0, 0, 0},   {8, 12, 1, 4, 16, 3, 3, 4, 1, 1, 1, 1, 1, 2},
       {33, 31, 1, 6, 20, 4, 4, 2, 1, 1, 1, 1, 1, 0},   {5, 7, 1, 7, 9, 3, 3, 2, 1, 4, 4, 4, 4, 1},
       {12, 6, 3, 5, 19, 3, 5, 2, 1, 1, 0, 2, 1, 1},    {8, 8, 8, 6, 25, 3, 3, 2, 1, 1, 1, 1, 1, 1},
@@ -52,26 +75,9 @@ void check_phase_shapes() {
       {14, 15, 1, 3, 30, 1, 1, 3, 1, 0, 0, 0, 0, 1},   {21, 21, 1, 4, 16, 8, 8, 4, 1, 2, 2, 2, 2, 0},
       {64, 3, 1, 5, 22, 4, 4, 2, 1, 1, 1, 1, 1, 0},    {3, 64, 1, 5, 22, 3, 3, 1, 1, 0, 0, 0, 0, 0},
   };
-  for (const S& s : list) {
+  for (const Shape& s : list) {
     for (Layout layout : {Layout::nchw, Layout::nhwc}) {
-      ConvParams p;
-      p.batch = 2;
-      p.in_channels = s.c;
-      p.out_channels = s.k;
-      p.groups = s.g;
-      p.in_height = s.h;
-      p.in_width = s.w;
-      p.kernel_h = s.kh;
-      p.kernel_w = s.kw;
-      p.stride_h = p.stride_w = s.s;
-      p.dilation_h = p.dilation_w = s.d;
-      p.pad_top = s.pt;
-      p.pad_bottom = s.pb;
-      p.pad_left = s.pl;
-      p.pad_right = s.pr;
-      p.output_padding_h = p.output_padding_w = s.op;
-      p.layout = layout;
-      EXPECT_TRUE(matches_every_formulation(p, rng));
+      EXPECT_TRUE(matches_every_formulation(params(s, layout), rng));
     }
   }
 }
@@ -205,10 +211,7 @@ class TransposedPhaseGemm : public ForcedAlgorithm {};
 TEST_P(TransposedPhaseGemm, MatchesEveryFormulation) {
   const ScopedEnv scoped = force("phase_gemm");
   std::mt19937 rng(8);
-  struct S {
-    int64_t c, k, g, h, w, kh, kw, s, d, pt, pb, pl, pr, op;
-  };
-  const S list[] = {
+  const Shape list[] = {
       {16, 16, 1, 5, 17, 2, 2, 2, 1, 0, 0, 0, 0, 0},  {13, 9, 1, 7, 45, 2, 2, 2, 1, 0, 0, 0, 0, 0},
       {8, 7, 1, 4, 11, 1, 1, 2, 1, 0, 0, 0, 0, 1},    {5, 6, 1, 3, 13, 2, 2, 3, 1, 0, 0, 0, 0, 2},
       {9, 10, 1, 4, 21, 3, 3, 3, 1, 0, 0, 0, 0, 0},   {6, 5, 1, 3, 19, 4, 4, 4, 1, 1, 2, 3, 1, 3},
@@ -216,25 +219,8 @@ TEST_P(TransposedPhaseGemm, MatchesEveryFormulation) {
       {12, 18, 3, 5, 14, 2, 2, 2, 1, 0, 1, 1, 0, 1},  {40, 24, 2, 4, 37, 2, 2, 2, 1, 0, 0, 0, 0, 0},
       {256, 8, 1, 40, 40, 2, 2, 2, 1, 0, 0, 0, 0, 0}, {3, 40, 1, 1, 1, 2, 2, 2, 1, 0, 0, 0, 0, 0},
   };
-  for (const S& s : list) {
-    ConvParams p;
-    p.batch = 2;
-    p.in_channels = s.c;
-    p.out_channels = s.k;
-    p.groups = s.g;
-    p.in_height = s.h;
-    p.in_width = s.w;
-    p.kernel_h = s.kh;
-    p.kernel_w = s.kw;
-    p.stride_h = p.stride_w = s.s;
-    p.dilation_h = p.dilation_w = s.d;
-    p.pad_top = s.pt;
-    p.pad_bottom = s.pb;
-    p.pad_left = s.pl;
-    p.pad_right = s.pr;
-    p.output_padding_h = p.output_padding_w = s.op;
-    p.layout = Layout::nchw;
-    EXPECT_TRUE(matches_every_formulation(p, rng));
+  for (const Shape& s : list) {
+    EXPECT_TRUE(matches_every_formulation(params(s, Layout::nchw), rng));
   }
   int tested = 0;
   for (ConvParams p : random_shapes(Op::conv_transpose2d, 400, 47)) {
