@@ -74,15 +74,13 @@ class PhaseGemm final : public Algorithm {
           float* panel = weights_.data() + (g * rows_padded_ + m / mr * mr) * cgp_;
           panel[(c / U * mr + m % mr) * U + c % U] = weights[(g * cg_ + c) * rows_ + m];
         }
-    bias_.assign(p.groups * rows_padded_, 0.0f);
-    if (bias) {
-      for (int64_t g = 0; g < p.groups; ++g)
-        for (int64_t m = 0; m < rows_; ++m) {
-          bias_[g * rows_padded_ + m] = bias[g * kg_ + m / (p.kernel_h * p.kernel_w)];
-        }
-    }
     out_bias_.assign(p.out_channels, 0.0f);
     if (bias) std::copy(bias, bias + p.out_channels, out_bias_.begin());
+    bias_.assign(p.groups * rows_padded_, 0.0f);
+    for (int64_t g = 0; g < p.groups; ++g)
+      for (int64_t m = 0; m < rows_; ++m) {
+        bias_[g * rows_padded_ + m] = out_bias_[g * kg_ + m / (p.kernel_h * p.kernel_w)];
+      }
     rows_reached_ = reached(pr.out_h, p.in_height, p.kernel_h, p.stride_h, p.dilation_h, p.pad_top);
     const std::vector<bool> cols =
         reached(pr.out_w, p.in_width, p.kernel_w, p.stride_w, p.dilation_w, p.pad_left);

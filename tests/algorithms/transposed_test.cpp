@@ -93,6 +93,12 @@ void check_tail_and_random_shapes() {
   }
 }
 
+// Filters no larger than the stride (phase_gemm's, in NCHW): one tap per output phase.
+bool one_tap_per_phase(const ConvParams& p) {
+  return (p.kernel_h - 1) * p.dilation_h < p.stride_h &&
+         (p.kernel_w - 1) * p.dilation_w < p.stride_w;
+}
+
 // The shapes each pair of fast paths takes: dense, depthwise (a channel multiplier does not
 // transpose), and NCHW filters no larger than the stride (phase_gemm).
 enum class Shapes { dense, depthwise, one_tap_per_phase };
@@ -102,9 +108,7 @@ bool takes(Shapes shapes, const ConvParams& conv, const ConvParams& t) {
   switch (shapes) {
     case Shapes::dense: return !depthwise;
     case Shapes::depthwise: return depthwise && t.groups == t.in_channels;
-    case Shapes::one_tap_per_phase:
-      return (conv.kernel_h - 1) * conv.dilation_h < conv.stride_h &&
-             (conv.kernel_w - 1) * conv.dilation_w < conv.stride_w;
+    case Shapes::one_tap_per_phase: return one_tap_per_phase(conv);
   }
   return false;
 }
@@ -225,10 +229,7 @@ TEST_P(TransposedPhaseGemm, MatchesEveryFormulation) {
   int tested = 0;
   for (ConvParams p : random_shapes(Op::conv_transpose2d, 400, 47)) {
     p.layout = Layout::nchw;
-    if ((p.kernel_h - 1) * p.dilation_h >= p.stride_h ||
-        (p.kernel_w - 1) * p.dilation_w >= p.stride_w) {
-      continue;
-    }
+    if (!one_tap_per_phase(p)) continue;
     EXPECT_TRUE(matches_every_formulation(p, rng));
     ++tested;
   }
