@@ -6,7 +6,8 @@ set -euo pipefail
 packages=(build-essential cmake ninja-build pkg-config libxsimd-dev libtbb-dev libhwloc-dev
           libgtest-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev)
 optional=()
-if [ "${1:-}" = bench ]; then optional=(libdnnl-dev gnuplot-nox); fi
+# Debian's oneDNN CMake package requires the OpenCL headers, which it only recommends.
+if [ "${1:-}" = bench ]; then optional=(libdnnl-dev ocl-icd-opencl-dev gnuplot-nox); fi
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 
