@@ -204,7 +204,7 @@ double estimate_with(const Problem& pr, const Context& ctx, const Brgemm& k) {
   const bool in_place = in_place_row(pr) && row_kernel(*ctx.kernels, k, in_place_row(pr));
   const bool strided = pr.op == Op::conv2d && p.stride_w > 1 && !in_place;
   const double kernel = cost::macs(pr) * cost::padded(pr.out_per_group(), k.nr) *
-                        cost::padded(pr.in_per_group(), U) / cost::fma_rate(ctx) / 0.9 *
+                        cost::padded(pr.in_per_group(), U) / cost::fma_rate(ctx, k) / 0.9 *
                         (strided ? 1.15 : 1.0) * (useful > 0 ? computed / useful : 1.0);
   const bool nhwc = p.layout == Layout::nhwc;
   const double reorder =

@@ -146,7 +146,7 @@ constinit const Implementation gemm_col2im_implementation{
       const Brgemm& k = ctx.kernels->gemm[0];
       const int64_t cols = p.kernel_h * p.kernel_w * pr.out_per_group();
       const double kernel = cost::macs(pr) * cost::padded(cols, k.nr) *
-                            cost::padded(pr.in_per_group(), kInterleave) / cost::fma_rate(ctx) /
+                            cost::padded(pr.in_per_group(), kInterleave) / cost::fma_rate(ctx, k) /
                             0.85;
       const double column = double(p.batch * p.groups * cols) * double(p.in_height * p.in_width);
       const double per_column = p.layout == Layout::nhwc ? 3 * cost::kCopy : 3 * cost::kCopyStrided;

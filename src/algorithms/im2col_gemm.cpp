@@ -23,14 +23,16 @@ double waste(const Problem& pr, const Brgemm& k) {
          cost::padded(pr.out_per_group(), nhwc ? k.nr : k.mr);
 }
 
-// The register block: the tuned one, else the one that pads least, the table's first unless
-// another saves over 5% (ResNet's 7x7 images: 49 pixels in 7 rows of 7, not 4 of 14).
+// The register block: the tuned one, else the one whose padding and FMA rate cost least, the
+// table's first unless another saves over 5% (ResNet's 7x7 images: 49 pixels in 7 rows of 7,
+// not 4 of 14).
 const Brgemm& choose_kernel(const Problem& pr, const Context& ctx) {
   const KernelTable& t = *ctx.kernels;
   if (!ctx.tuning.kernel.empty()) return tuned_gemm(t, ctx.tuning.kernel);
+  auto time = [&](const Brgemm& k) { return waste(pr, k) / cost::fma_rate(ctx, k); };
   const Brgemm* best = &t.gemm[0];
   for (const Brgemm& k : t.gemm) {
-    if (waste(pr, k) < 0.95 * waste(pr, *best)) best = &k;
+    if (time(k) < 0.95 * time(*best)) best = &k;
   }
   return *best;
 }
@@ -360,7 +362,7 @@ double estimate(const Problem& pr, const Context& ctx) {
   const bool nhwc = p.layout == Layout::nhwc;
   const int64_t q = pr.in_per_group() * p.kernel_h * p.kernel_w;
   const double kernel =
-      cost::macs(pr) * waste(pr, k) * cost::padded(q, kInterleave) / cost::fma_rate(ctx) / 0.85;
+      cost::macs(pr) * waste(pr, k) * cost::padded(q, kInterleave) / cost::fma_rate(ctx, k) / 0.85;
   const double unfolded = double(p.batch * p.groups * q) * double(pr.out_h * pr.out_w);
   const double per_element =
       nhwc ? (pr.in_per_group() % kInterleave == 0 ? cost::kCopy : cost::kCopyScalar)

@@ -272,7 +272,7 @@ double estimate(const Problem& pr, const Context& ctx) {
   const Brgemm& k = choose_kernel(pr, ctx);
   const double kernel = cost::macs(pr) *
                         cost::padded(pr.out_per_group() * p.kernel_h * p.kernel_w, k.mr) *
-                        cost::padded(pr.in_per_group(), U) / cost::fma_rate(ctx) / 0.9;
+                        cost::padded(pr.in_per_group(), U) / cost::fma_rate(ctx, k) / 0.9;
   const double store = interleaves(pr, k) ? cost::kCopy : cost::kCopyStrided;
   return kernel + double(pr.src().size()) * cost::kCopy + double(pr.dst().size()) * store;
 }
