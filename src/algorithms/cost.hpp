@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "../algorithm.hpp"
+#include "gemm_driver.hpp"
 
 namespace svertka::cost {
 
@@ -26,6 +27,25 @@ inline double macs(const Problem& pr) { return flops(pr) / 2; }
 // Work done on n things in blocks of `granule`, relative to n: the padding waste.
 inline double padded(int64_t n, int64_t granule) {
   return double((n + granule - 1) / granule * granule) / double(n);
+}
+
+// Relative time of a GEMM of rows x cols in tiles of register block k: its padding waste at
+// k's FMA rate.
+inline double tile_time(const Context& ctx, const Brgemm& k, int64_t rows, int64_t cols) {
+  return padded(rows, k.mr) * padded(cols, k.nr) / fma_rate(ctx, k);
+}
+
+// The register block for such a GEMM: the tuned one, else the table's first unless another
+// saves over 5% (ResNet's 7x7 images: 49 pixels in 7 rows of 7, not 4 of 14; DCGAN's rows of
+// 4 pixels).
+inline const Brgemm& gemm_for(const Context& ctx, int64_t rows, int64_t cols) {
+  const KernelTable& t = *ctx.kernels;
+  if (!ctx.tuning.kernel.empty()) return tuned_gemm(t, ctx.tuning.kernel);
+  const Brgemm* best = &t.gemm[0];
+  for (const Brgemm& k : t.gemm) {
+    if (tile_time(ctx, k, rows, cols) < 0.95 * tile_time(ctx, *best, rows, cols)) best = &k;
+  }
+  return *best;
 }
 
 // Bytes per cycle one core streams from L3 (about 16 GB/s here: weights that do not fit L2).

@@ -14,10 +14,15 @@ namespace {
 
 constexpr int64_t U = kInterleave;
 
+// One input row's GEMM: its pixels by the column block's R·S·K/G columns.
+const Brgemm& choose_kernel(const Problem& pr, const Context& ctx) {
+  return cost::gemm_for(ctx, pr.p.in_width, pr.p.kernel_h * pr.p.kernel_w * pr.out_per_group());
+}
+
 class GemmCol2im final : public Algorithm {
  public:
   GemmCol2im(const Problem& pr, const Context& ctx, const float* weights, const float* bias)
-      : pr_(pr), table_(*ctx.kernels), threads_(ctx.threads), kernel_(tuned_gemm(*ctx.kernels, ctx.tuning.kernel)) {
+      : pr_(pr), table_(*ctx.kernels), threads_(ctx.threads), kernel_(choose_kernel(pr, ctx)) {
     const ConvParams& p = pr.p;
     cg_ = pr.in_per_group();
     kg_ = pr.out_per_group();
@@ -143,11 +148,10 @@ constinit const Implementation gemm_col2im_implementation{
     // packing the input.
     [](const Problem& pr, const Context& ctx) {
       const ConvParams& p = pr.p;
-      const Brgemm& k = ctx.kernels->gemm[0];
       const int64_t cols = p.kernel_h * p.kernel_w * pr.out_per_group();
-      const double kernel = cost::macs(pr) * cost::padded(cols, k.nr) *
-                            cost::padded(pr.in_per_group(), kInterleave) / cost::fma_rate(ctx, k) /
-                            0.85;
+      const double kernel = cost::macs(pr) *
+                            cost::tile_time(ctx, choose_kernel(pr, ctx), p.in_width, cols) *
+                            cost::padded(pr.in_per_group(), kInterleave) / 0.85;
       const double column = double(p.batch * p.groups * cols) * double(p.in_height * p.in_width);
       const double per_column = p.layout == Layout::nhwc ? 3 * cost::kCopy : 3 * cost::kCopyStrided;
       return kernel + column * per_column + double(pr.src().size()) * cost::kCopyStrided;

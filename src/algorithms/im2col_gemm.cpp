@@ -15,26 +15,16 @@
 namespace svertka {
 namespace {
 
-// Work with the tile grid's padding, relative to the useful: an image's pixels by MR and the
-// group's output channels by NR in NHWC, the other way round in NCHW (pixels are C's columns).
-double waste(const Problem& pr, const Brgemm& k) {
-  const bool nhwc = pr.p.layout == Layout::nhwc;
-  return cost::padded(pr.out_h * pr.out_w, nhwc ? k.mr : k.nr) *
-         cost::padded(pr.out_per_group(), nhwc ? k.nr : k.mr);
+// The GEMM's rows and columns: an image's pixels by output channels in NHWC, the other way
+// round in NCHW (pixels are C's columns).
+std::pair<int64_t, int64_t> gemm_shape(const Problem& pr) {
+  const int64_t pixels = pr.out_h * pr.out_w, k = pr.out_per_group();
+  return pr.p.layout == Layout::nhwc ? std::pair{pixels, k} : std::pair{k, pixels};
 }
 
-// The register block: the tuned one, else the one whose padding and FMA rate cost least, the
-// table's first unless another saves over 5% (ResNet's 7x7 images: 49 pixels in 7 rows of 7,
-// not 4 of 14).
 const Brgemm& choose_kernel(const Problem& pr, const Context& ctx) {
-  const KernelTable& t = *ctx.kernels;
-  if (!ctx.tuning.kernel.empty()) return tuned_gemm(t, ctx.tuning.kernel);
-  auto time = [&](const Brgemm& k) { return waste(pr, k) / cost::fma_rate(ctx, k); };
-  const Brgemm* best = &t.gemm[0];
-  for (const Brgemm& k : t.gemm) {
-    if (time(k) < 0.95 * time(*best)) best = &k;
-  }
-  return *best;
+  const auto [rows, cols] = gemm_shape(pr);
+  return cost::gemm_for(ctx, rows, cols);
 }
 
 class Im2colGemm final : public Algorithm {
@@ -361,8 +351,9 @@ double estimate(const Problem& pr, const Context& ctx) {
   const Brgemm& k = choose_kernel(pr, ctx);
   const bool nhwc = p.layout == Layout::nhwc;
   const int64_t q = pr.in_per_group() * p.kernel_h * p.kernel_w;
-  const double kernel =
-      cost::macs(pr) * waste(pr, k) * cost::padded(q, kInterleave) / cost::fma_rate(ctx, k) / 0.85;
+  const auto [rows, cols] = gemm_shape(pr);
+  const double kernel = cost::macs(pr) * cost::tile_time(ctx, k, rows, cols) *
+                        cost::padded(q, kInterleave) / 0.85;
   const double unfolded = double(p.batch * p.groups * q) * double(pr.out_h * pr.out_w);
   const double per_element =
       nhwc ? (pr.in_per_group() % kInterleave == 0 ? cost::kCopy : cost::kCopyScalar)
