@@ -1,6 +1,7 @@
 #include "gemm_col2im.hpp"
 
 #include <algorithm>
+#include <utility>
 #include <vector>
 
 #include "../runtime/aligned_buffer.hpp"
@@ -17,6 +18,34 @@ constexpr int64_t U = kInterleave;
 // One input row's GEMM: its pixels by the column block's R·S·K/G columns.
 const Brgemm& choose_kernel(const Problem& pr, const Context& ctx) {
   return cost::gemm_for(ctx, pr.p.in_width, pr.p.kernel_h * pr.p.kernel_w * pr.out_per_group());
+}
+
+// Output rows per task: enough tasks for the threads, but no fewer than one input row reaches,
+// since an input row whose outputs fall into two bands is multiplied in both.
+int64_t band_rows(const Problem& pr, const Context& ctx) {
+  const int64_t reach = (pr.p.kernel_h - 1) * pr.p.dilation_h + 1;
+  const int64_t want = wanted_tasks(ctx.tuning, ctx.threads);
+  return std::clamp(ceil_div(pr.p.batch * pr.p.groups * pr.out_h, want),
+                    std::min(reach, pr.out_h), pr.out_h);
+}
+
+// Input rows [iy0, iy1) that reach output rows [oy0, oy1) (iy·sh - pad_top + r·dh in them for
+// some r; the first may not, rounded down).
+std::pair<int64_t, int64_t> input_rows(const Problem& pr, int64_t oy0, int64_t oy1) {
+  const ConvParams& p = pr.p;
+  const int64_t span = (p.kernel_h - 1) * p.dilation_h;
+  return {std::max<int64_t>(0, oy0 + p.pad_top - span) / p.stride_h,
+          std::min(p.in_height, (oy1 - 1 + p.pad_top) / p.stride_h + 1)};
+}
+
+// Input rows multiplied over all bands, relative to the input's rows.
+double recomputed(const Problem& pr, int64_t band) {
+  int64_t rows = 0;
+  for (int64_t oy0 = 0; oy0 < pr.out_h; oy0 += band) {
+    const auto [iy0, iy1] = input_rows(pr, oy0, std::min(pr.out_h, oy0 + band));
+    rows += std::max<int64_t>(0, iy1 - iy0);
+  }
+  return double(std::max<int64_t>(rows, 1)) / double(pr.p.in_height);
 }
 
 class GemmCol2im final : public Algorithm {
@@ -43,8 +72,7 @@ class GemmCol2im final : public Algorithm {
     zeros_.assign(ceil_div(p.in_width, kernel_.mr) * kernel_.mr, 0.0f);
     bias_.assign(p.out_channels, 0.0f);
     if (bias) std::copy(bias, bias + p.out_channels, bias_.begin());
-    const int64_t want = wanted_tasks(ctx.tuning, threads_);
-    band_ = std::clamp(ceil_div(p.batch * p.groups * pr.out_h, want), int64_t{1}, pr.out_h);
+    band_ = band_rows(pr, ctx);
     bands_ = ceil_div(pr.out_h, band_);
   }
 
@@ -79,10 +107,7 @@ class GemmCol2im final : public Algorithm {
           dst[nhwc ? ((n * pr_.out_h + oy) * pr_.out_w + ox) * p.out_channels + ch
                    : (n * p.out_channels + ch) * plane + oy * pr_.out_w + ox] = bias_[ch];
         }
-    // Input rows iy with iy·sh - pad_top + r·dh in [oy0, oy1) for some r.
-    const int64_t span = (p.kernel_h - 1) * p.dilation_h;
-    const int64_t iy0 = std::max<int64_t>(0, oy0 + p.pad_top - span) / p.stride_h;
-    const int64_t iy1 = std::min(p.in_height, (oy1 - 1 + p.pad_top) / p.stride_h + 1);
+    const auto [iy0, iy1] = input_rows(pr_, oy0, oy1);
     for (int64_t iy = iy0; iy < iy1; ++iy) {
       pack_row(src, n, g, iy, a);
       gemm_block(kernel_, w, cols_, cgp_, a, panel, weights_.data() + g * ceil_div(cols_, nr) * cgp_ * nr,
@@ -143,7 +168,8 @@ constinit const Implementation gemm_col2im_implementation{
       if (pr.op != Op::conv_transpose2d) return "conv_transpose2d only";
       return {};
     },
-    // The GEMM over useful work with the register block's padding, plus writing and adding
+    // The GEMM over useful work with the register block's padding and the input rows that
+    // neighbouring bands both multiply, plus writing and adding
     // the column block (R·S·K/G per input pixel; NCHW adds one element at a time) and
     // packing the input.
     [](const Problem& pr, const Context& ctx) {
@@ -151,7 +177,8 @@ constinit const Implementation gemm_col2im_implementation{
       const int64_t cols = p.kernel_h * p.kernel_w * pr.out_per_group();
       const double kernel = cost::macs(pr) *
                             cost::tile_time(ctx, choose_kernel(pr, ctx), p.in_width, cols) *
-                            cost::padded(pr.in_per_group(), kInterleave) / 0.85;
+                            cost::padded(pr.in_per_group(), kInterleave) / 0.85 *
+                            recomputed(pr, band_rows(pr, ctx));
       const double column = double(p.batch * p.groups * cols) * double(p.in_height * p.in_width);
       const double per_column = p.layout == Layout::nhwc ? 3 * cost::kCopy : 3 * cost::kCopyStrided;
       return kernel + column * per_column + double(pr.src().size()) * cost::kCopyStrided;
