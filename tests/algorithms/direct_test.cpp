@@ -21,6 +21,23 @@ TEST_P(DirectConv, MatchesReferenceOnTailShapes) {
   }
 }
 
+// ResNet's last stage, 7 pixels wide: rows of 4 pad least, and of AVX2's two 4-row blocks the
+// model takes 4x24 (12 accumulators) over 4x16 (8, too few to keep both FMA ports busy).
+TEST_P(DirectConv, SevenPixelRowsTakeABlockWithTenAccumulatorsOrMore) {
+  const ScopedEnv scoped = force("direct");
+  std::mt19937 rng(12);
+  ConvParams p;
+  p.in_channels = p.out_channels = 64;
+  p.in_height = p.in_width = 7;
+  p.kernel_h = p.kernel_w = 3;
+  p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1;
+  p.layout = Layout::nhwc;
+  std::string description;
+  EXPECT_TRUE(matches_reference(Op::conv2d, p, rng, &description));
+  EXPECT_EQ(description.find(" 4x16 "), std::string::npos) << description;
+  if (isa() == "avx2") EXPECT_NE(description.find(" 4x24 "), std::string::npos) << description;
+}
+
 // Windows that leave the image on every side: padding as large as the filter, dilation
 // larger than the input, stride 2 with odd widths.
 TEST_P(DirectConv, MatchesReferenceOnBorderHeavyShapes) {

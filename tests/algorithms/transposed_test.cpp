@@ -203,6 +203,25 @@ TEST_P(TransposedGemmCol2im, MatchesEveryFormulationOnPhaseShapes) {
   check_phase_shapes();
 }
 
+// DCGAN's first layer a row of 4 pixels at a time: the register block that pads a row least
+// (AVX2's 4x24, AVX-512's 6x64), not the table's first (6 or 14 rows, a third or more empty).
+TEST_P(TransposedGemmCol2im, RowsOfFourPixelsTakeTheBlockThatPadsLeast) {
+  const ScopedEnv scoped = force("gemm_col2im");
+  std::mt19937 rng(11);
+  ConvParams p;
+  p.in_channels = 64;
+  p.out_channels = 32;
+  p.in_height = p.in_width = 4;
+  p.kernel_h = p.kernel_w = 4;
+  p.stride_h = p.stride_w = 2;
+  p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1;
+  p.layout = Layout::nhwc;
+  std::string description;
+  EXPECT_TRUE(matches_reference(Op::conv_transpose2d, p, rng, &description));
+  EXPECT_NE(description.find(isa() == "avx2" ? " 4x24 " : " 6x64 "), std::string::npos)
+      << description;
+}
+
 SVERTKA_INSTANTIATE_FOR_ISAS_AND_THREADS(TransposedGemmCol2im);
 
 class TransposedPhaseGemm : public ForcedAlgorithm {};
