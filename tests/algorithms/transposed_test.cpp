@@ -169,19 +169,25 @@ TEST_P(TransposedDirect, MatchesEveryFormulationOnPhaseShapes) {
   check_phase_shapes();
 }
 
-// DCGAN's first layer: 8.4 MB of weights streamed from L3 for 16 pixels a phase, which one
-// 16-pixel tile per weight panel streams evenly (AVX-512 has that block).
-TEST_P(TransposedDirect, WeightsFromL3TakeOneTileAPanel) {
-  const ScopedEnv scoped = force("direct");
-  std::mt19937 rng(9);
+// DCGAN's first layer's geometry (4x4 input, 4x4 filter at stride 2, padding 1), NHWC.
+ConvParams dcgan_first_layer(int64_t in_channels, int64_t out_channels) {
   ConvParams p;
-  p.in_channels = 512;
-  p.out_channels = 256;
+  p.in_channels = in_channels;
+  p.out_channels = out_channels;
   p.in_height = p.in_width = 4;
   p.kernel_h = p.kernel_w = 4;
   p.stride_h = p.stride_w = 2;
   p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1;
   p.layout = Layout::nhwc;
+  return p;
+}
+
+// DCGAN's first layer: 8.4 MB of weights streamed from L3 for 16 pixels a phase, which one
+// 16-pixel tile per weight panel streams evenly (AVX-512 has that block).
+TEST_P(TransposedDirect, WeightsFromL3TakeOneTileAPanel) {
+  const ScopedEnv scoped = force("direct");
+  std::mt19937 rng(9);
+  const ConvParams p = dcgan_first_layer(512, 256);
   std::string description;
   EXPECT_TRUE(matches_reference(Op::conv_transpose2d, p, rng, &description));
   if (isa() == "avx512") {
@@ -208,14 +214,7 @@ TEST_P(TransposedGemmCol2im, MatchesEveryFormulationOnPhaseShapes) {
 TEST_P(TransposedGemmCol2im, RowsOfFourPixelsTakeTheBlockThatPadsLeast) {
   const ScopedEnv scoped = force("gemm_col2im");
   std::mt19937 rng(11);
-  ConvParams p;
-  p.in_channels = 64;
-  p.out_channels = 32;
-  p.in_height = p.in_width = 4;
-  p.kernel_h = p.kernel_w = 4;
-  p.stride_h = p.stride_w = 2;
-  p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1;
-  p.layout = Layout::nhwc;
+  const ConvParams p = dcgan_first_layer(64, 32);
   std::string description;
   EXPECT_TRUE(matches_reference(Op::conv_transpose2d, p, rng, &description));
   EXPECT_NE(description.find(isa() == "avx2" ? " 4x24 " : " 6x64 "), std::string::npos)
