@@ -169,9 +169,8 @@ constinit const Implementation gemm_col2im_implementation{
       return {};
     },
     // The GEMM over useful work with the register block's padding and the input rows that
-    // neighbouring bands both multiply, plus writing and adding
-    // the column block (R·S·K/G per input pixel; NCHW adds one element at a time) and
-    // packing the input.
+    // neighbouring bands both multiply, plus writing and adding the column block (R·S·K/G per
+    // input pixel; NCHW adds one element at a time) and packing the input.
     [](const Problem& pr, const Context& ctx) {
       const ConvParams& p = pr.p;
       const int64_t cols = p.kernel_h * p.kernel_w * pr.out_per_group();
