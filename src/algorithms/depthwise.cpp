@@ -16,6 +16,11 @@ namespace {
 constexpr int64_t kMaxRows = 64;            // filter rows (the row pointers live on the stack)
 constexpr int64_t kBandBytes = 256 * 1024;  // the gathered input of one band stays in L2
 
+// Input columns first + i·stride, i < n, of a row: a phase's, from offset `at` of its row.
+struct PhaseRun {
+  int64_t first, at, n;
+};
+
 // Output pixels (oy0 + j·out_step_y, ox0 + i·out_step_x), j < rows, i < cols, as a depthwise
 // convolution: pixel (j, i), filter tap (r, s) reads input (j·stride_y - pad_top + r·dil_y,
 // i·stride_x - pad_left + s·dil_x); taps[r·kw + s] is the tap of the layer's filter it uses.
@@ -25,7 +30,41 @@ struct Pass {
   std::vector<int64_t> taps = {};
   int64_t interior_begin = 0, interior_end = 0;  // columns with every tap inside the image
   std::vector<std::pair<int64_t, int64_t>> strips = {};
+  std::vector<int64_t> columns = {};  // NCHW: filter column s at columns[s] of a Rows row
 };
+
+// NCHW: how a task lays out the rows of one input plane for every pass: pad zeros, then the
+// row, then zeros to row_len floats, split into stride phases of phase_len floats (padded
+// column x at phase x mod stride, index x / stride); phase runs when strided. The passes of a
+// transposed convolution are not strided and share the rows, each pass's columns shifted by
+// the difference of pads.
+struct Rows {
+  int64_t pad = 0, stride = 1, phase_len = 0, row_len = 0;
+  std::vector<PhaseRun> phases = {};
+};
+
+Rows lay_out_rows(std::vector<Pass>& passes, int64_t in_width) {
+  Rows rows;
+  rows.stride = passes[0].stride_x;  // one pass when strided
+  for (const Pass& q : passes) rows.pad = std::max(rows.pad, q.pad_left);
+  for (const Pass& q : passes) {
+    rows.phase_len = std::max(rows.phase_len, rows.pad - q.pad_left + ceil_div(q.cols, kPlaneSlack) * kPlaneSlack +
+                                                  std::max<int64_t>(0, q.kw - 1) * q.dil_x / q.stride_x + 1);
+  }
+  rows.row_len = rows.stride * rows.phase_len;
+  for (Pass& q : passes)
+    for (int64_t s = 0; s < q.kw; ++s) {
+      const int64_t x = rows.pad - q.pad_left + s * q.dil_x;
+      q.columns.push_back(x % rows.stride * rows.phase_len + x / rows.stride);
+    }
+  const int64_t count = std::min(in_width, rows.row_len - rows.pad);  // columns read at all
+  for (int64_t ph = 0; ph < rows.stride && rows.stride > 1; ++ph) {  // (pad >= 0: a convolution)
+    const int64_t first = ((ph - rows.pad) % rows.stride + rows.stride) % rows.stride;
+    rows.phases.push_back({first, ph * rows.phase_len + (first + rows.pad) / rows.stride,
+                           std::max<int64_t>(0, ceil_div(count - first, rows.stride))});
+  }
+  return rows;
+}
 
 // The taps of one axis for output phase o of a transposed convolution: input offsets
 // (o + pad - r·dil) / stride where that divides, as (first offset, step, filter index of
@@ -84,7 +123,8 @@ class DepthwiseConv final : public Algorithm {
         table_(*ctx.kernels),
         threads_(ctx.threads),
         kernel_(ctx.kernels->depthwise),
-        passes_(make_passes(pr)) {
+        passes_(make_passes(pr)),
+        rows_(lay_out_rows(passes_, pr.p.in_width)) {
     const ConvParams& p = pr.p;
     const int64_t width = kernel_.width, filter_taps = p.kernel_h * p.kernel_w;
     multiplier_ = pr.out_per_group();
@@ -105,6 +145,12 @@ class DepthwiseConv final : public Algorithm {
           plane_weights_.back().push_back(v);
         }
     }
+    for (const Pass& q : passes_) {
+      const int64_t vector = table_.vector_floats;
+      scratch_ = scratch_ || q.out_step_x != 1 || q.cols < vector;
+      scratch_width_ = std::max({scratch_width_, q.cols, vector});
+    }
+    for (const Pass& q : passes_) scratch_floats_ = std::max(scratch_floats_, q.rows * scratch_width_);
     bias_.assign(kp_, 0.0f);
     if (bias) std::copy(bias, bias + p.out_channels, bias_.begin());
     // Work items: bands of rows of each pass, small enough for gathered rows to stay in L2,
@@ -161,24 +207,21 @@ class DepthwiseConv final : public Algorithm {
     int64_t pass, j0, j1;
   };
 
-  // Input rows [iy0, iy1) of image n into band [rows][W][Kp], NHWC with padded channels:
-  // channel k holds input channel k/m, zero past the last channel.
+  // NHWC input rows [iy0, iy1) of image n into band [rows][W][Kp], padded channels: channel
+  // k holds input channel k/m, zero past the last channel.
   void gather(const float* src, int64_t n, int64_t iy0, int64_t iy1, float* band) const {
     const ConvParams& p = pr_.p;
-    const int64_t w = p.in_width, plane = p.in_height * w;
+    const int64_t w = p.in_width;
     for (int64_t iy = iy0; iy < iy1; ++iy) {
       float* row = band + (iy - iy0) * w * kp_;
+      const float* pixels = src + ((n * p.in_height + iy) * w) * p.in_channels;
       for (int64_t k = 0; k < kp_; ++k) {
-        const int64_t c = k / multiplier_;
         float* to = row + k;
         if (k >= p.out_channels) {
           for (int64_t ix = 0; ix < w; ++ix) to[ix * kp_] = 0.0f;
-        } else if (p.layout == Layout::nhwc) {
-          const float* from = src + (n * plane + iy * w) * p.in_channels + c;
-          for (int64_t ix = 0; ix < w; ++ix) to[ix * kp_] = from[ix * p.in_channels];
         } else {
-          const float* from = src + (n * p.in_channels + c) * plane + iy * w;
-          for (int64_t ix = 0; ix < w; ++ix) to[ix * kp_] = from[ix];
+          const float* from = pixels + k / multiplier_;
+          for (int64_t ix = 0; ix < w; ++ix) to[ix * kp_] = from[ix * p.in_channels];
         }
       }
     }
@@ -224,72 +267,73 @@ class DepthwiseConv final : public Algorithm {
     }
   }
 
-  // Pass columns [i0, i1) of output row oy from a buffer with channel stride 1 and pixel
+  // Pass columns [i0, i1) of NHWC output row oy from a buffer with channel stride 1 and pixel
   // stride `stride`.
   void store_row(const float* from, int64_t stride, int64_t i0, int64_t i1, const Pass& q,
                  int64_t n, int64_t oy, float* dst) const {
     const ConvParams& p = pr_.p;
-    const int64_t plane = pr_.out_h * pr_.out_w;
     for (int64_t i = i0; i < i1; ++i) {
       const int64_t ox = q.ox0 + i * q.out_step_x;
-      if (p.layout == Layout::nhwc) {
-        table_.copy_floats(from + i * stride, p.out_channels,
-                           dst + ((n * pr_.out_h + oy) * pr_.out_w + ox) * p.out_channels);
-      } else {
-        float* to = dst + n * p.out_channels * plane + oy * pr_.out_w + ox;
-        for (int64_t k = 0; k < p.out_channels; ++k) to[k * plane] = from[i * stride + k];
-      }
+      table_.copy_floats(from + i * stride, p.out_channels,
+                         dst + ((n * pr_.out_h + oy) * pr_.out_w + ox) * p.out_channels);
     }
   }
 
-  // NCHW: output plane (n, k) from input plane (n, k/m), vectorised along rows. For each pass
-  // the input plane's rows are zero-padded and split into stride phases, in the task workspace.
+  // NCHW: output plane (n, k) from input plane (n, k/m), vectorised along rows, from the input
+  // plane's rows laid out as rows_ says in the task workspace, followed by a row of zeros (the
+  // rows above and below the image). Passes whose pixels are strided in the output (the phases
+  // of a transposed convolution), or rows narrower than a vector, go to scratch planes first,
+  // then into the output rows, phases interleaved.
   void run_plane(int64_t plane, const float* src, float* dst) const {
     const ConvParams& p = pr_.p;
     const int64_t n = plane / p.out_channels, k = plane % p.out_channels;
+    const int64_t vector = table_.vector_floats, passes = int64_t(passes_.size());
     const float* in = src + (n * p.in_channels + k / multiplier_) * p.in_height * p.in_width;
     float* out = dst + (n * p.out_channels + k) * pr_.out_h * pr_.out_w;
-    for (int64_t qi = 0; qi < int64_t(passes_.size()); ++qi) {
+    const int64_t row_len = rows_.row_len, input_floats = (p.in_height + 1) * row_len;
+    float* rows = thread_workspace(input_floats + (scratch_ ? passes * scratch_floats_ : 0));
+    float* zero = rows + p.in_height * row_len;
+    float* scratch = rows + input_floats;
+    table_.zero_floats(rows, input_floats);  // in L1, as a rule: cheaper than calls per row
+    const int64_t sw = rows_.stride;
+    if (sw == 1) {  // row[x] = input column x - pad in [lo, hi)
+      const int64_t lo = std::clamp<int64_t>(rows_.pad, 0, row_len);
+      const int64_t hi = std::clamp<int64_t>(rows_.pad + p.in_width, lo, row_len);
+      table_.copy_rows(in + lo - rows_.pad, p.in_width, p.in_height, hi - lo, rows + lo, row_len);
+    }
+    if (sw == 2) {  // the even input columns to one phase, the odd ones to the other
+      const PhaseRun& even = rows_.phases[rows_.phases[0].first == 0 ? 0 : 1];
+      const PhaseRun& odd = rows_.phases[rows_.phases[0].first == 0 ? 1 : 0];
+      table_.split_columns(in, p.in_width, p.in_height, even.n + odd.n, rows + even.at,
+                           rows + odd.at, row_len);
+    }
+    for (int64_t iy = 0; iy < p.in_height && sw > 2; ++iy) {
+      for (const PhaseRun& run : rows_.phases) {
+        const float* from = in + iy * p.in_width + run.first;
+        float* to = rows + iy * row_len + run.at;
+        for (int64_t i = 0; i < run.n; ++i) to[i] = from[i * sw];
+      }
+    }
+    for (int64_t qi = 0; qi < passes; ++qi) {
       const Pass& q = passes_[qi];
-      const int64_t sw = q.stride_x;
-      const int64_t phase_len =
-          ceil_div(q.cols, kPlaneSlack) * kPlaneSlack + std::max<int64_t>(0, q.kw - 1) * q.dil_x / sw + 1;
-      const int64_t row_len = sw * phase_len;
-      float* rows = thread_workspace(p.in_height * row_len + q.cols);
-      float* row_out = rows + p.in_height * row_len;  // a pass row, when its pixels are strided
-      for (int64_t iy = 0; iy < p.in_height; ++iy) {
-        float* row = rows + iy * row_len;
-        table_.zero_floats(row, row_len);
-        const float* from = in + iy * p.in_width;
-        const int64_t count = std::min(p.in_width, row_len - q.pad_left);  // columns read at all
-        if (sw == 1) {
-          if (count > 0) {
-            const int64_t skip = std::max<int64_t>(0, -q.pad_left);  // columns left of pass col 0
-            table_.copy_floats(from + skip, count - skip, row + q.pad_left + skip);
-          }
-        } else {  // padded column j = ix + pad_left goes to phase j mod sw, index j / sw
-          for (int64_t ph = 0; ph < sw; ++ph) {
-            const int64_t first = ((ph - q.pad_left) % sw + sw) % sw;  // first ix of phase ph
-            float* phase = row + ph * phase_len + (first + q.pad_left) / sw;
-            for (int64_t ix = first; ix < count; ix += sw) *phase++ = from[ix];
-          }
-        }
-      }
-      const float* row_ptrs[kMaxRows];
-      DepthwisePlaneRow d{row_ptrs, plane_weights_[qi].data() + k * int64_t(q.taps.size()),
-                          bias_[k], nullptr, q.cols, phase_len, q.kh, q.kw, sw, q.dil_x};
-      for (int64_t j = 0; j < q.rows; ++j) {
-        for (int64_t r = 0; r < q.kh; ++r) {
-          const int64_t iy = j * q.stride_y - q.pad_top + r * q.dil_y;
-          row_ptrs[r] = iy < 0 || iy >= p.in_height ? nullptr : rows + iy * row_len;
-        }
-        const int64_t oy = q.oy0 + j * q.out_step_y;
-        d.out = q.out_step_x == 1 ? out + oy * pr_.out_w + q.ox0 : row_out;
-        kernel_.run_plane(d);
-        if (q.out_step_x != 1) {
-          for (int64_t i = 0; i < q.cols; ++i) out[oy * pr_.out_w + q.ox0 + i * q.out_step_x] = row_out[i];
-        }
-      }
+      float* first = out + q.oy0 * pr_.out_w + q.ox0;
+      DepthwisePlane d{rows, zero, q.columns.data(),
+                       plane_weights_[qi].data() + k * int64_t(q.taps.size()), bias_[k],
+                       scratch_ ? scratch + qi * scratch_floats_ : first, q.rows,
+                       std::max(q.cols, vector), scratch_ ? scratch_width_ : q.out_step_y * pr_.out_w,
+                       p.in_height, row_len, q.kh, q.kw, q.stride_y, q.dil_y, q.pad_top};
+      kernel_.run_plane(d);
+    }
+    if (!scratch_) return;
+    // Pass (py, px) is number py·nx + px; output row oy holds row oy / step_y of the passes
+    // (oy mod step_y, px), pixel px + i·nx from pixel i of pass px.
+    const int64_t step_y = passes_[0].out_step_y, nx = std::min(passes_[0].out_step_x, pr_.out_w);
+    const int64_t whole = pr_.out_w / nx;  // pixels of every pass in the row
+    for (int64_t oy = 0; oy < pr_.out_h; ++oy) {
+      const float* from = scratch + oy % step_y * nx * scratch_floats_ + oy / step_y * scratch_width_;
+      float* to = out + oy * pr_.out_w;
+      table_.interleave_rows(from, scratch_floats_, nx, whole, to);
+      for (int64_t x = whole * nx; x < pr_.out_w; ++x) to[x] = from[x % nx * scratch_floats_ + whole];
     }
   }
 
@@ -298,9 +342,14 @@ class DepthwiseConv final : public Algorithm {
   int threads_;
   const svertka::Depthwise& kernel_;
   std::vector<Pass> passes_;
+  Rows rows_;
   std::vector<Item> items_;
   int64_t multiplier_ = 1, kp_ = 0;
   bool in_place_ = false, out_in_place_ = false;  // NHWC read or written where it is
+  // NCHW: whether passes go through scratch planes, each of scratch_floats_ in rows of
+  // scratch_width_.
+  int64_t scratch_floats_ = 0, scratch_width_ = 0;
+  bool scratch_ = false;
   std::vector<AlignedBuffer> pass_weights_;       // NHWC, per pass
   std::vector<std::vector<float>> plane_weights_;  // NCHW, per pass
   std::vector<float> bias_;

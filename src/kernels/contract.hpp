@@ -68,26 +68,33 @@ struct DepthwiseRow {
   int64_t kernel_h, kernel_w, stride_w, dilation_w, pad_left;
 };
 
-// The NCHW depthwise microkernel: one output row of one channel, vectorised over pixels:
-//   out[ox] = bias + Σ weights[r·S + s]·rows[r][q·phase_len + ox + (s·dilation_w) / stride_w]
-// with q = (s·dilation_w) mod stride_w, over the filter rows with rows[r] != nullptr. Each input
-// row comes zero-padded and split into stride_w phases (column j at phase j mod stride_w, index
-// j / stride_w), so every tap is a contiguous run of out_w floats; each phase is readable for
-// kPlaneSlack floats past its last tap so that whole vectors can be computed.
+// The NCHW depthwise microkernel: one pass of one channel's plane, vectorised along rows:
+//   out[j·out_stride + ox] = bias + Σ weights[r·S + s]·row(j, r)[columns[s] + ox]
+// for j < rows, ox < out_w, row(j, r) input row iy = j·stride_h - pad_top + r·dil_h at
+// in + iy·row_len, or `zero` where iy is outside [0, in_height). The caller lays out each
+// input row (zero-padded, split into stride phases: depthwise.cpp) so that every filter column
+// s reads a contiguous run of out_w floats from columns[s]; rows, and the zero row, are
+// readable for kPlaneSlack floats past the last one read, so that whole vectors can be
+// computed. out_w is at least one vector: a narrower row goes to a scratch row. Nothing past
+// the ends of rows or of the pass is written (the last vectors and rows overlap their
+// neighbours instead).
 inline constexpr int64_t kPlaneSlack = 16;  // the widest vector
-struct DepthwisePlaneRow {
-  const float* const* rows;
+struct DepthwisePlane {
+  const float* in;
+  const float* zero;
+  const int64_t* columns;
   const float* weights;
   float bias;
   float* out;
-  int64_t out_w, phase_len, kernel_h, kernel_w, stride_w, dilation_w;
+  int64_t rows, out_w, out_stride, in_height, row_len;
+  int64_t kernel_h, kernel_w, stride_h, dil_h, pad_top;
 };
 
 struct Depthwise {
   const char* name;  // dwconv_f32_8x32__avx512f
   int mr, width;     // pixels per interior tile, channels per block
   void (*run)(const DepthwiseRow& row);
-  void (*run_plane)(const DepthwisePlaneRow& row);
+  void (*run_plane)(const DepthwisePlane& plane);
 };
 
 // Everything one ISA provides. gemm[0] is the default register block for packed panels
@@ -115,6 +122,9 @@ struct KernelTable {
   // to[j·rows + s] = from[s·from_stride + j] (s < rows, j < n): rows interleaved.
   void (*interleave_rows)(const float* from, int64_t from_stride, int64_t rows, int64_t n,
                           float* to);
+  // Per row i < rows, its n floats' even columns to even + i·to_stride, odd ones to odd + ...
+  void (*split_columns)(const float* from, int64_t from_stride, int64_t rows, int64_t n,
+                        float* even, float* odd, int64_t to_stride);
   // out[j·out_stride + i·step] = t[i·ldt + j] (i < m, j < cols, step 1 or 2): a tile into
   // NCHW planes; reads t up to round_up(m, 8) rows and round_up(cols, 8) columns.
   void (*transpose_tile)(const float* t, int64_t ldt, int64_t m, int64_t cols, float* out,

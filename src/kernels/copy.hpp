@@ -107,6 +107,45 @@ void zip(const xsimd::batch<float, Arch>& a, const xsimd::batch<float, Arch>& b,
   }
 }
 
+// The even lanes of the pair (a, b) read as one run of 2L floats into even, the odd ones into
+// odd: zip's inverse.
+template <class Arch>
+void unzip(const xsimd::batch<float, Arch>& a, const xsimd::batch<float, Arch>& b,
+           xsimd::batch<float, Arch>& even, xsimd::batch<float, Arch>& odd) {
+  if constexpr (std::is_same_v<Arch, xsimd::avx512f>) {
+    const __m512i evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    even = _mm512_permutex2var_ps(a, evens, b);
+    odd = _mm512_permutex2var_ps(a, _mm512_add_epi32(evens, _mm512_set1_epi32(1)), b);
+  } else {
+    static_assert(xsimd::batch<float, Arch>::size == 8, "an AVX vector");
+    // (a0 a2 b0 b2 | a4 a6 b4 b6), then the 64-bit quarters in order 0 2 1 3.
+    even = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0x88)), 0xD8));
+    odd = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0xDD)), 0xD8));
+  }
+}
+
+// even[i·to_stride + j] = from[i·from_stride + 2j], odd[i·to_stride + j] = from[i·from_stride +
+// 2j + 1] over the n floats of each of `rows` rows: a stride-2 row split into its two phases.
+// The last 2L floats of a row overlap the ones before rather than leave a tail.
+template <class Arch>
+void split_columns(const float* from, int64_t from_stride, int64_t rows, int64_t n, float* even,
+                   float* odd, int64_t to_stride) {
+  using V = xsimd::batch<float, Arch>;
+  constexpr int64_t L = V::size;
+  const int64_t last = (n - 2 * L) & ~int64_t{1};  // the last run: overlapping, even offset
+  const int64_t runs_end = n >= 2 * L ? last + 2 * L : 0;
+  for (int64_t i = 0; i < rows; ++i, from += from_stride, even += to_stride, odd += to_stride) {
+    for (int64_t j = 0; j < runs_end; j += 2 * L) {
+      const int64_t at = j < last ? j : last;
+      V e, o;
+      unzip<Arch>(V::load_unaligned(from + at), V::load_unaligned(from + at + L), e, o);
+      e.store_unaligned(even + at / 2);
+      o.store_unaligned(odd + at / 2);
+    }
+    for (int64_t j = runs_end; j < n; ++j) (j % 2 ? odd : even)[j / 2] = from[j];
+  }
+}
+
 // to[j·rows + s] = from[s·from_stride + j] for s < rows, j < n: the columns of a transposed
 // convolution's filter row, computed as separate rows, into their output row (phase_gemm).
 // Two rows (a 2-wide filter at stride 2) interleave a vector pair at a time.

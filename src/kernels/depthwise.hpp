@@ -195,50 +195,86 @@ void depthwise_row(const DepthwiseRow& d) {
   for (; ox < d.ox_end; ++ox) pixel(ox);
 }
 
-// NV vectors of one output row from ox.
-template <class Arch, int NV>
-void depthwise_plane_vectors(const DepthwisePlaneRow& d, int64_t ox) {
+// R output rows from j0 x NV vectors from ox: vector v at ox + v·L, the last at ox + last
+// (it overlaps its neighbour at the end of a row). R·NV accumulator chains hide the FMA
+// latency when rows are short. KW: the filter's width when known at compile time, else 0.
+template <class Arch, int NV, int R, int KW>
+void depthwise_plane_block(const DepthwisePlane& d, int64_t j0, int64_t ox, int64_t last) {
   using V = xsimd::batch<float, Arch>;
   constexpr int L = V::size;
-  V acc[NV];
-  for (int v = 0; v < NV; ++v) acc[v] = V(d.bias);
-  // Column s·dilation_w lies in phase (s·dilation_w) mod stride_w at index (s·dilation_w) /
-  // stride_w: stepped along s, no division per tap.
-  const int64_t phase_step = d.dilation_w % d.stride_w, index_step = d.dilation_w / d.stride_w;
-  for (int64_t r = 0; r < d.kernel_h; ++r) {
-    if (!d.rows[r]) continue;
-    int64_t phase = 0, index = 0;
-    for (int64_t s = 0; s < d.kernel_w; ++s) {
-      const float* in = d.rows[r] + phase * d.phase_len + index + ox;
-      const V w(d.weights[r * d.kernel_w + s]);
+  const int64_t kernel_w = KW ? KW : d.kernel_w;
+  V acc[R][NV];
+#pragma GCC unroll 8
+  for (int i = 0; i < R; ++i)
 #pragma GCC unroll 4
-      for (int v = 0; v < NV; ++v) acc[v] = xsimd::fma(V::load_unaligned(in + v * L), w, acc[v]);
-      phase += phase_step;
-      index += index_step;
-      if (phase >= d.stride_w) phase -= d.stride_w, ++index;
+    for (int v = 0; v < NV; ++v) acc[i][v] = V(d.bias);
+  const float* weights = d.weights;
+  for (int64_t r = 0; r < d.kernel_h; ++r, weights += kernel_w) {
+    const float* row[R];
+#pragma GCC unroll 8
+    for (int i = 0; i < R; ++i) {
+      const int64_t iy = (j0 + i) * d.stride_h - d.pad_top + r * d.dil_h;
+      row[i] = iy >= 0 && iy < d.in_height ? d.in + iy * d.row_len : d.zero;
+    }
+#pragma GCC unroll 4
+    for (int64_t s = 0; s < kernel_w; ++s) {
+      const V w(weights[s]);
+      const int64_t column = d.columns[s] + ox;
+#pragma GCC unroll 8
+      for (int i = 0; i < R; ++i) {
+        const float* in = row[i] + column;
+        opaque(in);  // one register, the vectors at constant offsets from it
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) {
+          acc[i][v] = xsimd::fma(V::load_unaligned(in + (v + 1 < NV ? v * L : last)), w, acc[i][v]);
+        }
+      }
     }
   }
-  if (ox + NV * L <= d.out_w) {
-    for (int v = 0; v < NV; ++v) acc[v].store_unaligned(d.out + ox + v * L);
-  } else {  // the rows are padded for whole vectors; the output is not
-    alignas(64) float tail[NV * L];
-    for (int v = 0; v < NV; ++v) acc[v].store_aligned(tail + v * L);
-    for (int64_t i = 0; i < d.out_w - ox; ++i) d.out[ox + i] = tail[i];
+  float* out = d.out + j0 * d.out_stride + ox;
+  const int64_t out_stride = d.out_stride;  // a local: the stores could alias d
+#pragma GCC unroll 8
+  for (int i = 0; i < R; ++i, out += out_stride)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) acc[i][v].store_unaligned(out + (v + 1 < NV ? v * L : last));
+}
+
+// Rows R at a time, the last R overlapping their neighbours when the rows do not divide.
+template <class Arch, int NV, int R, int KW>
+void depthwise_plane_rows(const DepthwisePlane& d, int64_t ox, int64_t last) {
+  if constexpr (R > 1) {
+    if (d.rows < R) return depthwise_plane_rows<Arch, NV, R - 1, KW>(d, ox, last);
+  }
+  for (int64_t j = 0;; j += R) {
+    const int64_t at = j < d.rows - R ? j : d.rows - R;
+    depthwise_plane_block<Arch, NV, R, KW>(d, at, ox, last);
+    if (at == d.rows - R) break;
   }
 }
 
-template <class Arch>
-void depthwise_plane_row(const DepthwisePlaneRow& d) {
-  constexpr int L = xsimd::batch<float, Arch>::size;
-  // Four vectors at a time hide the FMA latency; a short row takes only the vectors it needs.
-  for (int64_t ox = 0; ox < d.out_w; ox += 4 * L) {
-    switch ((d.out_w - ox + L - 1) / L) {
-      case 1: depthwise_plane_vectors<Arch, 1>(d, ox); break;
-      case 2: depthwise_plane_vectors<Arch, 2>(d, ox); break;
-      case 3: depthwise_plane_vectors<Arch, 3>(d, ox); break;
-      default: depthwise_plane_vectors<Arch, 4>(d, ox);
-    }
+template <class Arch, int KW>
+void depthwise_plane_width(const DepthwisePlane& d) {
+  constexpr int64_t L = xsimd::batch<float, Arch>::size;
+  // About eight chains: rows of up to four vectors go several rows at a time.
+  switch ((d.out_w + L - 1) / L) {
+    case 1: return depthwise_plane_rows<Arch, 1, 8, KW>(d, 0, d.out_w - L);
+    case 2: return depthwise_plane_rows<Arch, 2, 4, KW>(d, 0, d.out_w - L);
+    case 3: return depthwise_plane_rows<Arch, 3, 3, KW>(d, 0, d.out_w - L);
+    case 4: return depthwise_plane_rows<Arch, 4, 2, KW>(d, 0, d.out_w - L);
+    default:
+      for (int64_t ox = 0;; ox += 4 * L) {  // chunks of four vectors, the last overlapping
+        const int64_t at = ox < d.out_w - 4 * L ? ox : d.out_w - 4 * L;
+        depthwise_plane_rows<Arch, 4, 2, KW>(d, at, 3 * L);
+        if (at == d.out_w - 4 * L) return;
+      }
   }
+}
+
+// Three-wide filters (MobileNet's, bilinear upsampling's) with their columns unrolled.
+template <class Arch>
+void depthwise_plane(const DepthwisePlane& d) {
+  if (d.kernel_w == 3) return depthwise_plane_width<Arch, 3>(d);
+  depthwise_plane_width<Arch, 0>(d);
 }
 
 }  // namespace svertka::kernels

@@ -25,6 +25,10 @@ TEST_P(Depthwise, MatchesReferenceOverASweep) {
       {48, 1, 9, 30, 3, 1, 2, 2, 2, 2, 2},   {8, 1, 3, 19, 3, 1, 5, 5, 5, 5, 5},
       {20, 1, 11, 22, 2, 2, 1, 0, 1, 0, 1},  {32, 1, 5, 40, 3, 3, 1, 1, 1, 1, 1},
       {13, 2, 4, 4, 4, 1, 1, 3, 3, 3, 3},    {96, 1, 14, 14, 3, 1, 1, 1, 1, 1, 1},
+      // NCHW rows of more than four vectors of either ISA, in overlapping chunks; an odd
+      // stride-2 row split into phases two vectors at a time.
+      {3, 1, 5, 70, 3, 1, 1, 1, 1, 1, 1},    {6, 1, 9, 150, 3, 2, 1, 1, 1, 1, 1},
+      {5, 1, 4, 41, 3, 2, 1, 1, 1, 1, 1},
   };
   for (const S& s : list) {
     for (Layout layout : {Layout::nchw, Layout::nhwc}) {
