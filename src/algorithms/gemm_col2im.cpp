@@ -99,14 +99,17 @@ class GemmCol2im final : public Algorithm {
     float* a = thread_workspace(a_floats + w * cols_);
     float* col = a + a_floats;
     const bool nhwc = p.layout == Layout::nhwc;
+    // Output pixel (oy, ox), channel k of the group: at + oy·row + ox·pixel + k·channel.
     const int64_t plane = pr_.out_h * pr_.out_w;
+    float* at = dst + (nhwc ? n * plane * p.out_channels + g * kg_
+                            : (n * p.out_channels + g * kg_) * plane);
+    const int64_t pixel = nhwc ? p.out_channels : 1, channel = nhwc ? 1 : plane;
+    const int64_t row = pr_.out_w * pixel;
     for (int64_t oy = oy0; oy < oy1; ++oy)
-      for (int64_t ox = 0; ox < pr_.out_w; ++ox)
-        for (int64_t k = 0; k < kg_; ++k) {
-          const int64_t ch = g * kg_ + k;
-          dst[nhwc ? ((n * pr_.out_h + oy) * pr_.out_w + ox) * p.out_channels + ch
-                   : (n * p.out_channels + ch) * plane + oy * pr_.out_w + ox] = bias_[ch];
-        }
+      for (int64_t k = 0; k < kg_; ++k) {
+        float* to = at + oy * row + k * channel;
+        for (int64_t ox = 0; ox < pr_.out_w; ++ox) to[ox * pixel] = bias_[g * kg_ + k];
+      }
     const auto [iy0, iy1] = input_rows(pr_, oy0, oy1);
     for (int64_t iy = iy0; iy < iy1; ++iy) {
       pack_row(src, n, g, iy, a);
@@ -115,19 +118,21 @@ class GemmCol2im final : public Algorithm {
       for (int64_t r = 0; r < p.kernel_h; ++r) {
         const int64_t oy = iy * p.stride_h - p.pad_top + r * p.dilation_h;
         if (oy < oy0 || oy >= oy1) continue;
-        for (int64_t ix = 0; ix < w; ++ix)
-          for (int64_t s = 0; s < p.kernel_w; ++s) {
-            const int64_t ox = ix * p.stride_w - p.pad_left + s * p.dilation_w;
-            if (ox < 0 || ox >= pr_.out_w) continue;
-            const float* from = col + ix * cols_ + (r * p.kernel_w + s) * kg_;
-            if (nhwc) {
-              table_.add_floats(from, kg_, dst + ((n * pr_.out_h + oy) * pr_.out_w + ox) *
-                                                     p.out_channels + g * kg_);
-            } else {
-              float* to = dst + (n * p.out_channels + g * kg_) * plane + oy * pr_.out_w + ox;
-              for (int64_t k = 0; k < kg_; ++k) to[k * plane] += from[k];
-            }
+        for (int64_t s = 0; s < p.kernel_w; ++s) {
+          // Input columns [ix0, ix1) land inside the row, at ox = ix·sw - pad_left + s·dw.
+          const int64_t offset = s * p.dilation_w - p.pad_left;
+          const int64_t ix0 = std::min(w, ceil_div(std::max<int64_t>(0, -offset), p.stride_w));
+          const int64_t ix1 = std::clamp(floor_div(pr_.out_w - 1 - offset, p.stride_w) + 1, ix0, w);
+          const float* from = col + ix0 * cols_ + (r * p.kernel_w + s) * kg_;
+          float* to = at + oy * row + (ix0 * p.stride_w + offset) * pixel;
+          const int64_t step = p.stride_w * pixel;
+          if (nhwc && kg_ >= table_.vector_floats) {  // whole vectors: worth a call per pixel
+            for (int64_t ix = ix0; ix < ix1; ++ix, from += cols_, to += step) table_.add_floats(from, kg_, to);
+            continue;
           }
+          for (int64_t k = 0; k < kg_; ++k)
+            for (int64_t i = 0; i < ix1 - ix0; ++i) to[i * step + k * channel] += from[i * cols_ + k];
+        }
       }
     }
   }
@@ -137,13 +142,24 @@ class GemmCol2im final : public Algorithm {
     const ConvParams& p = pr_.p;
     const int64_t mr = kernel_.mr, w = p.in_width, plane = p.in_height * w;
     table_.zero_floats(a, ceil_div(w, mr) * cgp_ * mr);
-    for (int64_t ix = 0; ix < w; ++ix) {
-      float* to = a + ix / mr * cgp_ * mr + ix % mr * U;
+    // Pixel ix0 + i, channel c at a[ix0 / mr][c / U][i][c % U], read along the user's rows (an
+    // NCHW row's channels lie a plane apart: often one cache set).
+    const int64_t tile = cgp_ * mr;
+    for (int64_t ix0 = 0; ix0 < w; ix0 += mr) {
+      float* panel = a + ix0 / mr * tile;
+      const int64_t m = std::min(mr, w - ix0);
+      if (p.layout == Layout::nhwc) {
+        for (int64_t i = 0; i < m; ++i) {
+          const float* from = src + ((n * p.in_height + iy) * w + ix0 + i) * p.in_channels + g * cg_;
+          table_.copy_chunks(from, U, cg_ / U, panel + i * U, mr * U);
+          for (int64_t c = cg_ / U * U; c < cg_; ++c) panel[(c / U * mr + i) * U + c % U] = from[c];
+        }
+        continue;
+      }
       for (int64_t c = 0; c < cg_; ++c) {
-        const float v = p.layout == Layout::nhwc
-                            ? src[((n * p.in_height + iy) * w + ix) * p.in_channels + g * cg_ + c]
-                            : src[(n * p.in_channels + g * cg_ + c) * plane + iy * w + ix];
-        to[c / U * mr * U + c % U] = v;
+        const float* from = src + (n * p.in_channels + g * cg_ + c) * plane + iy * w + ix0;
+        float* to = panel + c / U * mr * U + c % U;
+        for (int64_t i = 0; i < m; ++i) to[i * U] = from[i];
       }
     }
   }
