@@ -166,29 +166,33 @@ void interleave_rows(const float* from, int64_t from_stride, int64_t rows, int64
     for (int64_t s = 0; s < rows; ++s) to[j * rows + s] = from[s * from_stride + j];
 }
 
+// The first n < 8 lanes of v to `to`: 4, 2 and 1 floats at a time, not a masked store
+// (microcoded on AMD's Zen, a dozen cycles each).
+inline void store_first(float* to, __m256 v, int64_t n) {
+  __m128 x = _mm256_castps256_ps128(v);
+  if (n & 4) {
+    _mm_storeu_ps(to, x);
+    x = _mm256_extractf128_ps(v, 1);
+    to += 4;
+  }
+  if (n & 2) {
+    _mm_storel_pi(reinterpret_cast<__m64*>(to), x);
+    x = _mm_movehl_ps(x, x);
+    to += 2;
+  }
+  if (n & 1) _mm_store_ss(to, x);
+}
+
 // out[j·out_stride + i·step] = t[i·ldt + j] for i < m, j < cols, step 1 or 2: a tile of pixels
 // x channels into NCHW planes (step 2: the pixels of one phase of a transposed convolution),
 // 8x8 blocks transposed in AVX registers (both ISAs have them). Reads t up to round_up(m, 8)
-// rows and round_up(cols, 8) columns; writes only the m x cols elements asked for (masked
-// stores: the other phase's columns between them may belong to another thread).
+// rows and round_up(cols, 8) columns; writes only the m x cols elements asked for (step 2 one
+// float at a time: the other phase's columns between them may belong to another thread).
 template <class Arch>
 void transpose_tile(const float* t, int64_t ldt, int64_t m, int64_t cols, float* out,
                     int64_t out_stride, int64_t step) {
-  // Lane masks: kFirst + 8 - n enables the first n lanes; kEven + 8 - 2n (clamped) the even
-  // lanes among the first 2n.
-  alignas(32) static constexpr int kFirst[16] = {-1, -1, -1, -1, -1, -1, -1, -1,
-                                                 0,  0,  0,  0,  0,  0,  0,  0};
-  alignas(32) static constexpr int kEven[16] = {-1, 0, -1, 0, -1, 0, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0};
-  auto mask = [](const int* table, int64_t n) {
-    const int* from = table + 8 - std::clamp<int64_t>(n, 0, 8);
-    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(from));
-  };
-  const __m256i pairs_lo = _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3);
-  const __m256i pairs_hi = _mm256_setr_epi32(4, 4, 5, 5, 6, 6, 7, 7);
   for (int64_t i0 = 0; i0 < m; i0 += 8) {
     const int64_t rows = std::min<int64_t>(8, m - i0);
-    const __m256i first = mask(kFirst, rows);
-    const __m256i even_lo = mask(kEven, 2 * rows), even_hi = mask(kEven, 2 * rows - 8);
     for (int64_t j0 = 0; j0 < cols; j0 += 8) {
       __m256 r[8], u[8], v[8];
       for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(t + (i0 + i) * ldt + j0);
@@ -211,15 +215,14 @@ void transpose_tile(const float* t, int64_t ldt, int64_t m, int64_t cols, float*
       const int64_t n = std::min<int64_t>(8, cols - j0);
       for (int64_t j = 0; j < n; ++j) {
         float* to = out + (j0 + j) * out_stride + i0 * step;
-        if (step == 2) {  // each value twice, the even lanes stored
-          _mm256_maskstore_ps(to, even_lo, _mm256_permutevar8x32_ps(c[j], pairs_lo));
-          if (rows > 4) {
-            _mm256_maskstore_ps(to + 8, even_hi, _mm256_permutevar8x32_ps(c[j], pairs_hi));
-          }
+        if (step == 2) {  // (masked stores are microcoded on AMD's Zen: slower)
+          alignas(32) float lanes[8];
+          _mm256_store_ps(lanes, c[j]);
+          for (int64_t l = 0; l < rows; ++l) to[2 * l] = lanes[l];
         } else if (rows == 8) {
           _mm256_storeu_ps(to, c[j]);
         } else {
-          _mm256_maskstore_ps(to, first, c[j]);
+          store_first(to, c[j], rows);
         }
       }
     }
