@@ -19,7 +19,8 @@ class Summary : public benchmark::ConsoleReporter {
   void ReportRuns(const std::vector<Run>& runs) override;
 
   // The table: layer, op, GFLOP, svertka GFLOP/s, % of the FMA peak (of the ISA it ran), the
-  // algorithm and ISA chosen, x reference, x oneDNN; then geomeans for conv and deconv.
+  // algorithm and ISA chosen, x reference, x oneDNN; then geomeans for conv and deconv, and
+  // the default choice against the fastest forced algorithm.
   void print(const std::vector<Layer>& layers, std::ostream& out) const;
 
   // A bar chart of GFLOP/s per layer, svertka beside oneDNN, the peak as a line: gnuplot's
