@@ -20,15 +20,6 @@ const Brgemm& choose_kernel(const Problem& pr, const Context& ctx) {
   return cost::gemm_for(ctx, pr.p.in_width, pr.p.kernel_h * pr.p.kernel_w * pr.out_per_group());
 }
 
-// Output rows per task: enough tasks for the threads, but no fewer than one input row reaches,
-// since an input row whose outputs fall into two bands is multiplied in both.
-int64_t band_rows(const Problem& pr, const Context& ctx) {
-  const int64_t reach = (pr.p.kernel_h - 1) * pr.p.dilation_h + 1;
-  const int64_t want = wanted_tasks(ctx.tuning, ctx.threads);
-  return std::clamp(ceil_div(pr.p.batch * pr.p.groups * pr.out_h, want),
-                    std::min(reach, pr.out_h), pr.out_h);
-}
-
 // Input rows [iy0, iy1) that reach output rows [oy0, oy1) (iy·sh - pad_top + r·dh in them for
 // some r; the first may not, rounded down).
 std::pair<int64_t, int64_t> input_rows(const Problem& pr, int64_t oy0, int64_t oy1) {
@@ -46,6 +37,23 @@ double recomputed(const Problem& pr, int64_t band) {
     rows += std::max<int64_t>(0, iy1 - iy0);
   }
   return double(std::max<int64_t>(rows, 1)) / double(pr.p.in_height);
+}
+
+// Output rows per task. An input row whose outputs fall into two bands is multiplied in both
+// (DCGAN's last layer in bands of 4 rows: twice), so more tasks are not free: the band whose
+// tasks give the threads the fewest input rows each, at most the tasks wanted, the smaller
+// band on ties (more tasks balance better).
+int64_t band_rows(const Problem& pr, const Context& ctx) {
+  const int64_t images = pr.p.batch * pr.p.groups, want = wanted_tasks(ctx.tuning, ctx.threads);
+  int64_t best = pr.out_h;
+  double least = 0;
+  for (int64_t band = pr.out_h; band >= 1; --band) {
+    const int64_t tasks = images * ceil_div(pr.out_h, band);
+    if (tasks > std::max(want, images)) break;
+    const double per_thread = double(ceil_div(tasks, ctx.threads)) / double(tasks) * recomputed(pr, band);
+    if (band == pr.out_h || per_thread <= least) best = band, least = per_thread;
+  }
+  return best;
 }
 
 class GemmCol2im final : public Algorithm {
