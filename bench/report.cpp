@@ -110,7 +110,11 @@ void Summary::print(const std::vector<Layer>& layers, std::ostream& out) const {
     const double ratio = std::min(1.0, s->gflops / best->gflops);
     ++compared;
     if (ratio < 0.95) ++behind;
-    if (least == 0 || ratio < least) least = ratio, least_layer = layer.name, least_best = best_name;
+    if (least == 0 || ratio < least) {
+      least = ratio;
+      least_layer = layer.name;
+      least_best = best_name;
+    }
   }
   if (compared > 0 && least >= 1) {
     out << "default choice: the fastest algorithm on all " << compared << " layers with a choice\n";

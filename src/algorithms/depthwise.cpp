@@ -48,8 +48,9 @@ Rows lay_out_rows(std::vector<Pass>& passes, int64_t in_width) {
   rows.stride = passes[0].stride_x;  // one pass when strided
   for (const Pass& q : passes) rows.pad = std::max(rows.pad, q.pad_left);
   for (const Pass& q : passes) {
-    rows.phase_len = std::max(rows.phase_len, rows.pad - q.pad_left + ceil_div(q.cols, kPlaneSlack) * kPlaneSlack +
-                                                  std::max<int64_t>(0, q.kw - 1) * q.dil_x / q.stride_x + 1);
+    rows.phase_len = std::max(rows.phase_len,
+                              rows.pad - q.pad_left + ceil_div(q.cols, kPlaneSlack) * kPlaneSlack +
+                                  std::max<int64_t>(0, q.kw - 1) * q.dil_x / q.stride_x + 1);
   }
   rows.row_len = rows.stride * rows.phase_len;
   for (Pass& q : passes)
@@ -150,7 +151,8 @@ class DepthwiseConv final : public Algorithm {
       scratch_ = scratch_ || q.out_step_x != 1 || q.cols < vector;
       scratch_width_ = std::max({scratch_width_, q.cols, vector});
     }
-    for (const Pass& q : passes_) scratch_floats_ = std::max(scratch_floats_, q.rows * scratch_width_);
+    for (const Pass& q : passes_)
+      scratch_floats_ = std::max(scratch_floats_, q.rows * scratch_width_);
     bias_.assign(kp_, 0.0f);
     if (bias) std::copy(bias, bias + p.out_channels, bias_.begin());
     // Work items: bands of rows of each pass, small enough for gathered rows to stay in L2,
@@ -294,7 +296,7 @@ class DepthwiseConv final : public Algorithm {
     float* rows = thread_workspace(input_floats + (scratch_ ? passes * scratch_floats_ : 0));
     float* zero = rows + p.in_height * row_len;
     float* scratch = rows + input_floats;
-    table_.zero_floats(rows, input_floats);  // in L1, as a rule: cheaper than calls per row
+    table_.zero_floats(rows, input_floats);  // at once: cheaper than calls per row
     const int64_t sw = rows_.stride;
     if (sw == 1) {  // row[x] = input column x - pad in [lo, hi)
       const int64_t lo = std::clamp<int64_t>(rows_.pad, 0, row_len);
@@ -317,11 +319,14 @@ class DepthwiseConv final : public Algorithm {
     for (int64_t qi = 0; qi < passes; ++qi) {
       const Pass& q = passes_[qi];
       float* first = out + q.oy0 * pr_.out_w + q.ox0;
-      DepthwisePlane d{rows, zero, q.columns.data(),
-                       plane_weights_[qi].data() + k * int64_t(q.taps.size()), bias_[k],
-                       scratch_ ? scratch + qi * scratch_floats_ : first, q.rows,
-                       std::max(q.cols, vector), scratch_ ? scratch_width_ : q.out_step_y * pr_.out_w,
-                       p.in_height, row_len, q.kh, q.kw, q.stride_y, q.dil_y, q.pad_top};
+      DepthwisePlane d{.in = rows, .zero = zero, .columns = q.columns.data(),
+                       .weights = plane_weights_[qi].data() + k * int64_t(q.taps.size()),
+                       .bias = bias_[k], .out = scratch_ ? scratch + qi * scratch_floats_ : first,
+                       .rows = q.rows, .out_w = std::max(q.cols, vector),
+                       .out_stride = scratch_ ? scratch_width_ : q.out_step_y * pr_.out_w,
+                       .in_height = p.in_height, .row_len = row_len, .kernel_h = q.kh,
+                       .kernel_w = q.kw, .stride_h = q.stride_y, .dil_h = q.dil_y,
+                       .pad_top = q.pad_top};
       kernel_.run_plane(d);
     }
     if (!scratch_) return;
@@ -330,10 +335,12 @@ class DepthwiseConv final : public Algorithm {
     const int64_t step_y = passes_[0].out_step_y, nx = std::min(passes_[0].out_step_x, pr_.out_w);
     const int64_t whole = pr_.out_w / nx;  // pixels of every pass in the row
     for (int64_t oy = 0; oy < pr_.out_h; ++oy) {
-      const float* from = scratch + oy % step_y * nx * scratch_floats_ + oy / step_y * scratch_width_;
+      const float* from =
+          scratch + oy % step_y * nx * scratch_floats_ + oy / step_y * scratch_width_;
       float* to = out + oy * pr_.out_w;
       table_.interleave_rows(from, scratch_floats_, nx, whole, to);
-      for (int64_t x = whole * nx; x < pr_.out_w; ++x) to[x] = from[x % nx * scratch_floats_ + whole];
+      for (int64_t x = whole * nx; x < pr_.out_w; ++x)
+        to[x] = from[x % nx * scratch_floats_ + whole];
     }
   }
 

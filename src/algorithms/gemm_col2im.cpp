@@ -50,7 +50,8 @@ int64_t band_rows(const Problem& pr, const Context& ctx) {
   for (int64_t band = pr.out_h; band >= 1; --band) {
     const int64_t tasks = images * ceil_div(pr.out_h, band);
     if (tasks > std::max(want, images)) break;
-    const double per_thread = double(ceil_div(tasks, ctx.threads)) / double(tasks) * recomputed(pr, band);
+    const double per_thread =
+        double(ceil_div(tasks, ctx.threads)) / double(tasks) * recomputed(pr, band);
     if (band == pr.out_h || per_thread <= least) best = band, least = per_thread;
   }
   return best;
@@ -135,11 +136,13 @@ class GemmCol2im final : public Algorithm {
           float* to = at + oy * row + (ix0 * p.stride_w + offset) * pixel;
           const int64_t step = p.stride_w * pixel;
           if (nhwc && kg_ >= table_.vector_floats) {  // whole vectors: worth a call per pixel
-            for (int64_t ix = ix0; ix < ix1; ++ix, from += cols_, to += step) table_.add_floats(from, kg_, to);
+            for (int64_t ix = ix0; ix < ix1; ++ix, from += cols_, to += step)
+              table_.add_floats(from, kg_, to);
             continue;
           }
           for (int64_t k = 0; k < kg_; ++k)
-            for (int64_t i = 0; i < ix1 - ix0; ++i) to[i * step + k * channel] += from[i * cols_ + k];
+            for (int64_t i = 0; i < ix1 - ix0; ++i)
+              to[i * step + k * channel] += from[i * cols_ + k];
         }
       }
     }
@@ -158,7 +161,8 @@ class GemmCol2im final : public Algorithm {
       const int64_t m = std::min(mr, w - ix0);
       if (p.layout == Layout::nhwc) {
         for (int64_t i = 0; i < m; ++i) {
-          const float* from = src + ((n * p.in_height + iy) * w + ix0 + i) * p.in_channels + g * cg_;
+          const float* from =
+              src + ((n * p.in_height + iy) * w + ix0 + i) * p.in_channels + g * cg_;
           table_.copy_chunks(from, U, cg_ / U, panel + i * U, mr * U);
           for (int64_t c = cg_ / U * U; c < cg_; ++c) panel[(c / U * mr + i) * U + c % U] = from[c];
         }

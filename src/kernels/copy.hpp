@@ -113,14 +113,17 @@ template <class Arch>
 void unzip(const xsimd::batch<float, Arch>& a, const xsimd::batch<float, Arch>& b,
            xsimd::batch<float, Arch>& even, xsimd::batch<float, Arch>& odd) {
   if constexpr (std::is_same_v<Arch, xsimd::avx512f>) {
-    const __m512i evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i evens =
+        _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     even = _mm512_permutex2var_ps(a, evens, b);
     odd = _mm512_permutex2var_ps(a, _mm512_add_epi32(evens, _mm512_set1_epi32(1)), b);
   } else {
     static_assert(xsimd::batch<float, Arch>::size == 8, "an AVX vector");
     // (a0 a2 b0 b2 | a4 a6 b4 b6), then the 64-bit quarters in order 0 2 1 3.
-    even = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0x88)), 0xD8));
-    odd = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0xDD)), 0xD8));
+    even = _mm256_castpd_ps(
+        _mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0x88)), 0xD8));
+    odd = _mm256_castpd_ps(
+        _mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0xDD)), 0xD8));
   }
 }
 

@@ -257,10 +257,14 @@ void depthwise_plane_width(const DepthwisePlane& d) {
   constexpr int64_t L = xsimd::batch<float, Arch>::size;
   // About eight chains: rows of up to four vectors go several rows at a time.
   switch ((d.out_w + L - 1) / L) {
-    case 1: return depthwise_plane_rows<Arch, 1, 8, KW>(d, 0, d.out_w - L);
-    case 2: return depthwise_plane_rows<Arch, 2, 4, KW>(d, 0, d.out_w - L);
-    case 3: return depthwise_plane_rows<Arch, 3, 3, KW>(d, 0, d.out_w - L);
-    case 4: return depthwise_plane_rows<Arch, 4, 2, KW>(d, 0, d.out_w - L);
+    case 1:
+      return depthwise_plane_rows<Arch, 1, 8, KW>(d, 0, d.out_w - L);
+    case 2:
+      return depthwise_plane_rows<Arch, 2, 4, KW>(d, 0, d.out_w - L);
+    case 3:
+      return depthwise_plane_rows<Arch, 3, 3, KW>(d, 0, d.out_w - L);
+    case 4:
+      return depthwise_plane_rows<Arch, 4, 2, KW>(d, 0, d.out_w - L);
     default:
       for (int64_t ox = 0;; ox += 4 * L) {  // chunks of four vectors, the last overlapping
         const int64_t at = ox < d.out_w - 4 * L ? ox : d.out_w - 4 * L;
