@@ -15,6 +15,7 @@ namespace {
 
 constexpr int64_t kMaxRows = 64;            // filter rows (the row pointers live on the stack)
 constexpr int64_t kBandBytes = 256 * 1024;  // the gathered input of one band stays in L2
+constexpr int64_t kScratchFloats = 32 * 1024;  // NCHW phases' rows of a band, interleaved from L2
 
 // Input columns first + i·stride, i < n, of a row: a phase's, from offset `at` of its row.
 struct PhaseRun {
@@ -146,13 +147,15 @@ class DepthwiseConv final : public Algorithm {
           plane_weights_.back().push_back(v);
         }
     }
+    // NCHW scratch: bands of pass rows whose scratch rows of all passes keep kScratchFloats.
     for (const Pass& q : passes_) {
       const int64_t vector = table_.vector_floats;
       scratch_ = scratch_ || q.out_step_x != 1 || q.cols < vector;
       scratch_width_ = std::max({scratch_width_, q.cols, vector});
     }
-    for (const Pass& q : passes_)
-      scratch_floats_ = std::max(scratch_floats_, q.rows * scratch_width_);
+    const int64_t most_rows = passes_[0].rows;  // (pass rows fall with the output phase)
+    scratch_band_ = std::clamp<int64_t>(
+        kScratchFloats / (int64_t(passes_.size()) * scratch_width_), 1, most_rows);
     bias_.assign(kp_, 0.0f);
     if (bias) std::copy(bias, bias + p.out_channels, bias_.begin());
     // Work items: bands of rows of each pass, small enough for gathered rows to stay in L2,
@@ -284,8 +287,8 @@ class DepthwiseConv final : public Algorithm {
   // NCHW: output plane (n, k) from input plane (n, k/m), vectorised along rows, from the input
   // plane's rows laid out as rows_ says in the task workspace, followed by a row of zeros (the
   // rows above and below the image). Passes whose pixels are strided in the output (the phases
-  // of a transposed convolution), or rows narrower than a vector, go to scratch planes first,
-  // then into the output rows, phases interleaved.
+  // of a transposed convolution), or rows narrower than a vector, go to scratch rows first, a
+  // band of rows of every pass at a time, then into the output rows, phases interleaved.
   void run_plane(int64_t plane, const float* src, float* dst) const {
     const ConvParams& p = pr_.p;
     const int64_t n = plane / p.out_channels, k = plane % p.out_channels;
@@ -293,7 +296,8 @@ class DepthwiseConv final : public Algorithm {
     const float* in = src + (n * p.in_channels + k / multiplier_) * p.in_height * p.in_width;
     float* out = dst + (n * p.out_channels + k) * pr_.out_h * pr_.out_w;
     const int64_t row_len = rows_.row_len, input_floats = (p.in_height + 1) * row_len;
-    float* rows = thread_workspace(input_floats + (scratch_ ? passes * scratch_floats_ : 0));
+    const int64_t pass_floats = scratch_band_ * scratch_width_;  // one pass's scratch rows
+    float* rows = thread_workspace(input_floats + (scratch_ ? passes * pass_floats : 0));
     float* zero = rows + p.in_height * row_len;
     float* scratch = rows + input_floats;
     table_.zero_floats(rows, input_floats);  // at once: cheaper than calls per row
@@ -316,31 +320,34 @@ class DepthwiseConv final : public Algorithm {
         for (int64_t i = 0; i < run.n; ++i) to[i] = from[i * sw];
       }
     }
-    for (int64_t qi = 0; qi < passes; ++qi) {
-      const Pass& q = passes_[qi];
-      float* first = out + q.oy0 * pr_.out_w + q.ox0;
-      DepthwisePlane d{.in = rows, .zero = zero, .columns = q.columns.data(),
-                       .weights = plane_weights_[qi].data() + k * int64_t(q.taps.size()),
-                       .bias = bias_[k], .out = scratch_ ? scratch + qi * scratch_floats_ : first,
-                       .rows = q.rows, .out_w = std::max(q.cols, vector),
-                       .out_stride = scratch_ ? scratch_width_ : q.out_step_y * pr_.out_w,
-                       .in_height = p.in_height, .row_len = row_len, .kernel_h = q.kh,
-                       .kernel_w = q.kw, .stride_h = q.stride_y, .dil_h = q.dil_y,
-                       .pad_top = q.pad_top};
-      kernel_.run_plane(d);
-    }
-    if (!scratch_) return;
     // Pass (py, px) is number py·nx + px; output row oy holds row oy / step_y of the passes
     // (oy mod step_y, px), pixel px + i·nx from pixel i of pass px.
     const int64_t step_y = passes_[0].out_step_y, nx = std::min(passes_[0].out_step_x, pr_.out_w);
     const int64_t whole = pr_.out_w / nx;  // pixels of every pass in the row
-    for (int64_t oy = 0; oy < pr_.out_h; ++oy) {
-      const float* from =
-          scratch + oy % step_y * nx * scratch_floats_ + oy / step_y * scratch_width_;
-      float* to = out + oy * pr_.out_w;
-      table_.interleave_rows(from, scratch_floats_, nx, whole, to);
-      for (int64_t x = whole * nx; x < pr_.out_w; ++x)
-        to[x] = from[x % nx * scratch_floats_ + whole];
+    const int64_t band = scratch_ ? scratch_band_ : passes_[0].rows;
+    for (int64_t j0 = 0; j0 < passes_[0].rows; j0 += band) {
+      for (int64_t qi = 0; qi < passes; ++qi) {
+        const Pass& q = passes_[qi];
+        if (j0 >= q.rows) continue;
+        float* first = out + q.oy0 * pr_.out_w + q.ox0;  // (j0 = 0 when not through scratch)
+        DepthwisePlane d{.in = rows, .zero = zero, .columns = q.columns.data(),
+                         .weights = plane_weights_[qi].data() + k * int64_t(q.taps.size()),
+                         .bias = bias_[k], .out = scratch_ ? scratch + qi * pass_floats : first,
+                         .rows = std::min(band, q.rows - j0), .out_w = std::max(q.cols, vector),
+                         .out_stride = scratch_ ? scratch_width_ : q.out_step_y * pr_.out_w,
+                         .in_height = p.in_height, .row_len = row_len, .kernel_h = q.kh,
+                         .kernel_w = q.kw, .stride_h = q.stride_y, .dil_h = q.dil_y,
+                         .pad_top = q.pad_top - j0 * q.stride_y};
+        kernel_.run_plane(d);
+      }
+      if (!scratch_) continue;
+      for (int64_t oy = j0 * step_y; oy < std::min(pr_.out_h, (j0 + band) * step_y); ++oy) {
+        const float* from =
+            scratch + oy % step_y * nx * pass_floats + (oy / step_y - j0) * scratch_width_;
+        float* to = out + oy * pr_.out_w;
+        table_.interleave_rows(from, pass_floats, nx, whole, to);
+        for (int64_t x = whole * nx; x < pr_.out_w; ++x) to[x] = from[x % nx * pass_floats + whole];
+      }
     }
   }
 
@@ -353,9 +360,9 @@ class DepthwiseConv final : public Algorithm {
   std::vector<Item> items_;
   int64_t multiplier_ = 1, kp_ = 0;
   bool in_place_ = false, out_in_place_ = false;  // NHWC read or written where it is
-  // NCHW: whether passes go through scratch planes, each of scratch_floats_ in rows of
-  // scratch_width_.
-  int64_t scratch_floats_ = 0, scratch_width_ = 0;
+  // NCHW: whether passes go through scratch rows, scratch_width_ floats each, scratch_band_
+  // pass rows at a time.
+  int64_t scratch_width_ = 0, scratch_band_ = 1;
   bool scratch_ = false;
   std::vector<AlignedBuffer> pass_weights_;       // NHWC, per pass
   std::vector<std::vector<float>> plane_weights_;  // NCHW, per pass
