@@ -313,12 +313,13 @@ class DepthwiseConv final : public Algorithm {
       table_.split_columns(in, p.in_width, p.in_height, even.n + odd.n, rows + even.at,
                            rows + odd.at, row_len);
     }
-    for (int64_t iy = 0; iy < p.in_height && sw > 2; ++iy) {
-      for (const PhaseRun& run : rows_.phases) {
-        const float* from = in + iy * p.in_width + run.first;
-        float* to = rows + iy * row_len + run.at;
-        for (int64_t i = 0; i < run.n; ++i) to[i] = from[i * sw];
-      }
+    if (sw > 2) {
+      for (int64_t iy = 0; iy < p.in_height; ++iy)
+        for (const PhaseRun& run : rows_.phases) {
+          const float* from = in + iy * p.in_width + run.first;
+          float* to = rows + iy * row_len + run.at;
+          for (int64_t i = 0; i < run.n; ++i) to[i] = from[i * sw];
+        }
     }
     // Pass (py, px) is number py·nx + px; output row oy holds row oy / step_y of the passes
     // (oy mod step_y, px), pixel px + i·nx from pixel i of pass px.
