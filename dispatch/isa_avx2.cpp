@@ -18,7 +18,9 @@ constexpr Brgemm kGemm[] = {
 };
 
 // Rows 16 apart: stride 2 over channel blocks; rows C·stride apart: NHWC input read in place
-// (24..48: a first layer's filter columns folded into channels, column_fold.hpp).
+// (24..48: a first layer's filter columns folded into channels, column_fold.hpp). 4x24 too, for
+// stride 2 and the channel counts networks have, so that a layer the model or the tuner gives
+// 4x24 reads its NHWC input in place rather than reordered (ResNet's last layers).
 constexpr Brgemm kDirect[] = {
     {"brgemm_f32_6x16_row16__avx2_fma", 6, 16, 2 * U, kernels::brgemm<Arch, 6, 2, 2 * U>},
     {"brgemm_f32_6x16_row24__avx2_fma", 6, 16, 24, kernels::brgemm<Arch, 6, 2, 24>},
@@ -31,6 +33,13 @@ constexpr Brgemm kDirect[] = {
     {"brgemm_f32_6x16_row512__avx2_fma", 6, 16, 512, kernels::brgemm<Arch, 6, 2, 512>},
     {"brgemm_f32_6x16_row1024__avx2_fma", 6, 16, 1024, kernels::brgemm<Arch, 6, 2, 1024>},
     {"brgemm_f32_6x16_row2048__avx2_fma", 6, 16, 2048, kernels::brgemm<Arch, 6, 2, 2048>},
+    {"brgemm_f32_4x24_row16__avx2_fma", 4, 24, 16, kernels::brgemm<Arch, 4, 3, 16>},
+    {"brgemm_f32_4x24_row64__avx2_fma", 4, 24, 64, kernels::brgemm<Arch, 4, 3, 64>},
+    {"brgemm_f32_4x24_row128__avx2_fma", 4, 24, 128, kernels::brgemm<Arch, 4, 3, 128>},
+    {"brgemm_f32_4x24_row256__avx2_fma", 4, 24, 256, kernels::brgemm<Arch, 4, 3, 256>},
+    {"brgemm_f32_4x24_row512__avx2_fma", 4, 24, 512, kernels::brgemm<Arch, 4, 3, 512>},
+    {"brgemm_f32_4x24_row1024__avx2_fma", 4, 24, 1024, kernels::brgemm<Arch, 4, 3, 1024>},
+    {"brgemm_f32_4x24_row2048__avx2_fma", 4, 24, 2048, kernels::brgemm<Arch, 4, 3, 2048>},
 };
 
 // One vector wide, for grouped convolution: rows one pixel's chunk of channels x the stride

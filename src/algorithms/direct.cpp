@@ -91,14 +91,25 @@ std::vector<Segment> make_segments(const Pass& pass, int64_t in_width, int64_t m
       pieces.push_back({cuts[c], cuts[c + 1], mask});
     }
   }
-  // A ragged end is packed (with every tap, at 1.1x) when that costs less than a last tile
-  // overlapping its neighbour: 26 pixels are a tile and 12 packed pixels, not two tiles.
+  // A ragged end is packed (with every tap, at 1.1x) when the packed tiles it adds, over the
+  // pass's rows, cost less than a last tile overlapping its neighbour on each row: 26 pixels a
+  // row are a tile and 12 packed pixels, not two tiles; but a pointwise layer's one row of 49
+  // pixels ends in an overlapping tile, not a packed tile for one pixel (which would also read
+  // the weights once more).
+  auto wide = [&](const Segment& piece) { return piece.hi - piece.lo >= mr && piece.taps != 0; };
+  int64_t packed = pass.cols;  // pixels a row packed anyway
+  for (const Segment& piece : pieces) packed -= wide(piece) ? piece.hi - piece.lo : 0;
+  auto tiles = [&](int64_t per_row) { return ceil_div(pass.rows * per_row, mr); };
   std::vector<Segment> segments;
   const auto taps = double(pass.taps.size());
   for (Segment piece : pieces) {
-    if (piece.hi - piece.lo < mr || piece.taps == 0) continue;
+    if (!wide(piece)) continue;
     const int64_t ragged = (piece.hi - piece.lo) % mr;
-    if (1.1 * double(ragged) * taps < double(mr * std::popcount(piece.taps))) piece.hi -= ragged;
+    const double added = double(tiles(packed + ragged) - tiles(packed)) / double(pass.rows);
+    if (1.1 * added * double(mr) * taps < double(mr * std::popcount(piece.taps))) {
+      piece.hi -= ragged;
+      packed += ragged;
+    }
     segments.push_back(piece);
   }
   return segments;
