@@ -35,7 +35,34 @@ TEST_P(DirectConv, SevenPixelRowsTakeABlockWithTenAccumulatorsOrMore) {
   std::string description;
   EXPECT_TRUE(matches_reference(Op::conv2d, p, rng, &description));
   EXPECT_EQ(description.find(" 4x16 "), std::string::npos) << description;
-  if (isa() == "avx2") EXPECT_NE(description.find(" 4x24 "), std::string::npos) << description;
+  if (isa() == "avx2") {
+    EXPECT_NE(description.find(" 4x24 "), std::string::npos) << description;
+  }
+}
+
+// Border tiles packed once and multiplied by each group of output-channel blocks right after
+// that group's interior tiles: weights larger than half of L2 (512 channels, 3x3: a group per
+// block), and border panels too many for one group (a 7x7 filter padded 3 on 12x12, 256
+// channels: many groups of a few tiles, the interior first).
+TEST_P(DirectConv, MatchesReferenceWithBorderTilesBetweenBlockGroups) {
+  const ScopedEnv scoped = force("direct");
+  std::mt19937 rng(13);
+  struct B {
+    int64_t c, k, h, w, r, pad;
+  };
+  for (const B& b : {B{512, 64, 7, 7, 3, 1}, B{256, 40, 12, 12, 7, 3}}) {
+    for (Layout layout : {Layout::nhwc, Layout::nchw}) {
+      ConvParams p;
+      p.in_channels = b.c;
+      p.out_channels = b.k;
+      p.in_height = b.h;
+      p.in_width = b.w;
+      p.kernel_h = p.kernel_w = b.r;
+      p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = b.pad;
+      p.layout = layout;
+      EXPECT_TRUE(matches_reference(Op::conv2d, p, rng));
+    }
+  }
 }
 
 // Windows that leave the image on every side: padding as large as the filter, dilation
