@@ -63,6 +63,39 @@ void brgemm(int64_t batch, const float* const* a, const float* const* b, int64_t
   }
 }
 
+// brgemm with B's rows read in place, ldb floats apart (contract.hpp: BrgemmRowsFn).
+template <class Arch, int MR, int NV>
+void brgemm_rows(const float* a, const float* b, int64_t ldb, int64_t kc, float* c, int64_t ldc,
+                 Init init, const float* bias) {
+  using V = xsimd::batch<float, Arch>;
+  constexpr int L = V::size, U = kInterleave;
+  V acc[MR][NV];
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i) {
+#pragma GCC unroll 8
+    for (int j = 0; j < NV; ++j) acc[i][j] = tile_start<V, 1>(init, c, ldc, bias, i, j);
+  }
+  for (int64_t k = 0; k < kc; k += U, a += MR * U) {
+#pragma GCC unroll 16
+    for (int u = 0; u < U; ++u, b += ldb) {
+      V bv[NV];
+#pragma GCC unroll 8
+      for (int j = 0; j < NV; ++j) bv[j] = V::load_unaligned(b + j * L);
+#pragma GCC unroll 16
+      for (int i = 0; i < MR; ++i) {
+        const V ai(a[i * U + u]);
+#pragma GCC unroll 8
+        for (int j = 0; j < NV; ++j) acc[i][j] = xsimd::fma(ai, bv[j], acc[i][j]);
+      }
+    }
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i) {
+#pragma GCC unroll 8
+    for (int j = 0; j < NV; ++j) acc[i][j].store_unaligned(c + i * ldc + j * L);
+  }
+}
+
 // The row form of brgemm for a stride-1, undilated filter KW wide: batch element t is a filter
 // row, a[t] its input row at the tile (pixels ROW floats apart, MR + KW - 1 of them), b[t] its
 // KW taps' panels kc·NR floats apart. Each input value is broadcast once and feeds every tap

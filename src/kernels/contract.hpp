@@ -41,6 +41,13 @@ enum class Init : int { accumulate, bias_rows, bias_cols };
 using BrgemmFn = void (*)(int64_t batch, const float* const* a, const float* const* b, int64_t kc,
                           int64_t a_block, float* c, int64_t ldc, Init init, const float* bias);
 
+// The GEMM microkernel with B read in place, for NCHW pointwise layers (B is then the input
+// itself, kc channel rows of H·W pixels): C[MR x NR] (=|+=) A·B, A one micro-panel packed as
+// for gemm[0] ([kc/U][MR][U]), B kc rows ldb floats apart of which NR floats each are read
+// (unaligned); c, ldc, init and bias as brgemm's. gemm[0]'s register block.
+using BrgemmRowsFn = void (*)(const float* a, const float* b, int64_t ldb, int64_t kc, float* c,
+                              int64_t ldc, Init init, const float* bias);
+
 struct Brgemm {
   const char* name;  // XNNPACK style: brgemm_f32_14x32_row8__avx512f
   int mr, nr, row;   // register block and A row stride (floats)
@@ -107,6 +114,7 @@ struct KernelTable {
   std::span<const Brgemm> gemm;
   std::span<const Brgemm> direct;
   std::span<const Brgemm> grouped;  // one vector wide, bcast 1 and 2, rows per chunk and stride
+  BrgemmRowsFn gemm_rows;           // gemm[0]'s block, B rows in place
   Depthwise depthwise;
   // Packing microkernels: to[i] = from[i] for i < n; to[i] = 0; and chunks of kInterleave
   // floats from from + j·from_stride to to + j·to_stride (one pixel's channels into a

@@ -50,6 +50,30 @@ TEST_P(Im2colGemm, MatchesReferenceAcrossCacheBlocks) {
   }
 }
 
+// NCHW pointwise layers read the input's channel rows in place: pixels not a whole number of
+// B panels (the last ones from a packed tail), several reduction blocks, groups, a batch.
+TEST_P(Im2colGemm, MatchesReferenceReadingNchwPointwiseRowsInPlace) {
+  const ScopedEnv scoped = force("im2col_gemm");
+  std::mt19937 rng(5);
+  struct B {
+    int64_t c, k, h, w, groups;
+  };
+  for (const B& b : {B{16, 42, 7, 9, 1}, B{520, 42, 11, 13, 1}, B{64, 84, 5, 5, 2},
+                     B{8, 42, 1, 3, 1}}) {
+    ConvParams p;
+    p.batch = 2;
+    p.in_channels = b.c;
+    p.out_channels = b.k;
+    p.in_height = b.h;
+    p.in_width = b.w;
+    p.groups = b.groups;
+    p.layout = Layout::nchw;
+    std::string description;
+    EXPECT_TRUE(matches_reference(Op::conv2d, p, rng, &description));
+    EXPECT_NE(description.find("input rows in place"), std::string::npos) << description;
+  }
+}
+
 // The unfolded input is packed panel by panel: a thread's task workspace is bounded by the
 // cache blocks, whatever the image (here 512x512, 8 MiB of input), under 2 MiB. On a fresh
 // thread, which runs the tasks itself at one thread, so that the buffer starts empty.

@@ -218,6 +218,42 @@ TEST_P(BrgemmKernel, BlockOfTilesWithEdgesMatchesScalarLoop) {
   }
 }
 
+// B read in place (gemm_rows, NCHW pointwise layers): B's rows ldb floats apart, wider than the
+// tile; the whole tile through the kernel, and a block with ragged edges through the driver,
+// whose last columns come from the zero-padded tail.
+std::vector<float> rows_of(const Case& cs, int64_t ldb) {
+  std::vector<float> b(cs.kp * ldb, 0.0f);  // rows past k zero, as the padded A's
+  for (int64_t q = 0; q < cs.k; ++q) std::copy_n(&cs.batch[0].b[q * cs.n], cs.n, &b[q * ldb]);
+  return b;
+}
+
+TEST_P(BrgemmKernel, RowsInPlaceMatchScalarLoop) {
+  std::mt19937 rng(4);
+  const Brgemm& kr = table_->gemm[0];
+  for (int64_t k : {0, 1, 7, 16, 33, 1000})
+    for (Init init : kInits) {
+      const Case cs = make_case(kr, kr.mr, kr.nr, k, 1, 0, rng);
+      std::vector<float> want, mag, c = cs.c0;
+      expected(kr, cs, init, want, mag);
+      const std::vector<float> b = rows_of(cs, kr.nr + 5);
+      table_->gemm_rows(cs.batch[0].pa.data(), b.data(), kr.nr + 5, cs.kp, c.data(), kr.nr, init,
+                        cs.bias.data());
+      EXPECT_TRUE(close(want, c, mag)) << "k=" << k << " init=" << int(init);
+    }
+  for (Init init : kInits) {
+    const int64_t m = 3 * kr.mr + 5, n = 2 * kr.nr + 3, k = 77, ldb = n + 11;
+    const Case cs = make_case(kr, m, n, k, 1, 0, rng);
+    std::vector<float> want, mag, c = cs.c0;
+    expected(kr, cs, init, want, mag);
+    const std::vector<float> b = rows_of(cs, ldb);
+    std::vector<float> tail(cs.kp * kr.nr, 0.0f);
+    for (int64_t q = 0; q < k; ++q) std::copy_n(&b[q * ldb + 2 * kr.nr], 3, &tail[q * kr.nr]);
+    gemm_block_rows(*table_, m, n, cs.kp, cs.batch[0].pa.data(), (cs.kp / U + 1) * cs.a_block,
+                    b.data(), ldb, tail.data(), c.data(), n, init, cs.bias.data());
+    EXPECT_TRUE(close(want, c, mag)) << "driver, init=" << int(init);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Isas, BrgemmKernel, ::testing::Values("avx512", "avx2"),
                          [](const auto& info) { return info.param; });
 
