@@ -156,7 +156,8 @@ void Summary::print(const std::vector<Layer>& layers, std::ostream& out) const {
   }
   if (!vs_model.empty()) {
     out << "tuned: geomean x model-only " << fixed(geomean(vs_model), 3) << " over "
-        << vs_model.size() << " layers, " << retuned << " of them with another plan than the model's";
+        << vs_model.size() << " layers, " << retuned
+        << " of them with another plan than the model's";
     if (retuned > 0) out << "; the least " << fixed(worst, 3) << " (" << slowest << ")";
     out << "\n";
   }

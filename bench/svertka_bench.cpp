@@ -11,10 +11,10 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <iostream>
 #include <limits>
 #include <random>
+#include <sstream>
 
 #include "algorithm.hpp"
 #include "kernel_tables.hpp"

@@ -649,10 +649,10 @@ class Direct final : public Algorithm {
   // kc = taps·Cgp: the weights of an NR block are that B panel already. A group of tiles is
   // packed at a time, up to kPackedBytes of panels.
   struct Packed {
-    Pixel first[64];  // each tile's first pixel
+    Pixel first[64];     // each tile's first pixel
     int64_t pixels[64];  // each tile's pixels: MR, or fewer in the last
     int64_t count = 0;   // tiles
-    Pixel next;         // the first pixel after the group
+    Pixel next;          // the first pixel after the group
   };
 
   int64_t panel_floats(const Pass& pass) const {

@@ -46,17 +46,17 @@ void gemm_block(const Brgemm& k, int64_t rows, int64_t cols, int64_t kc, const f
         });
 }
 
-void gemm_block_rows(const KernelTable& table, int64_t rows, int64_t cols, int64_t kc,
-                     const float* a, int64_t a_stride, const float* b, int64_t ldb,
-                     const float* tail, float* c, int64_t ldc, Init init, const float* bias) {
+void gemm_block_strided_b(const KernelTable& table, int64_t rows, int64_t cols, int64_t kc,
+                          const float* a, int64_t a_stride, const float* b, int64_t ldb,
+                          const float* tail, float* c, int64_t ldc, Init init, const float* bias) {
   const Brgemm& k = table.gemm[0];
   const int64_t whole = cols / k.nr * k.nr;
   tiles(k.mr, k.nr, rows, cols, a, a_stride, c, ldc, init, bias,
         [&](const float* ap, int64_t jr, float* ct, int64_t ldt, const float* bt) {
           if (jr < whole) {
-            table.gemm_rows(ap, b + jr, ldb, kc, ct, ldt, init, bt);
+            table.gemm_strided_b(ap, b + jr, ldb, kc, ct, ldt, init, bt);
           } else {
-            table.gemm_rows(ap, tail, k.nr, kc, ct, ldt, init, bt);
+            table.gemm_strided_b(ap, tail, k.nr, kc, ct, ldt, init, bt);
           }
         });
 }

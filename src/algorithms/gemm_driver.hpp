@@ -25,12 +25,12 @@ void gemm_block(const Brgemm& kernel, int64_t rows, int64_t cols, int64_t kc,
                 const float* a, int64_t a_stride, const float* b, int64_t b_stride, float* c,
                 int64_t ldc, Init init, const float* bias);
 
-// gemm_block with gemm[0]'s block and B read in place (KernelTable::gemm_rows): B's kc rows
+// gemm_block with gemm[0]'s block and B read in place (KernelTable::gemm_strided_b): B's kc rows
 // ldb floats apart, of which the columns up to the last whole NR are read there; the columns
 // after them come from `tail`, kc rows of NR floats (zero-padded), since reading NR floats
 // there could run past the end of the buffer.
-void gemm_block_rows(const KernelTable& table, int64_t rows, int64_t cols, int64_t kc,
-                     const float* a, int64_t a_stride, const float* b, int64_t ldb,
-                     const float* tail, float* c, int64_t ldc, Init init, const float* bias);
+void gemm_block_strided_b(const KernelTable& table, int64_t rows, int64_t cols, int64_t kc,
+                          const float* a, int64_t a_stride, const float* b, int64_t ldb,
+                          const float* tail, float* c, int64_t ldc, Init init, const float* bias);
 
 }  // namespace svertka

@@ -35,15 +35,14 @@ bool pointwise(const ConvParams& p) {
 }
 
 // NCHW pointwise layers with gemm[0]'s block and whole channel blocks read X' (the input's
-// channel rows) in place, not packed (gemm_block_rows): the input is read once, by the kernel,
+// channel rows) in place, not packed (gemm_block_strided_b): the input is read once, by the kernel,
 // its loads overlapping the FMAs. But every block of mc output channels reads each B
 // micro-panel again, from kc scattered rows: beyond two such blocks packing it once is cheaper.
 // Measured on Zen 3 (NCHW, one thread): 64-256 output channels 2-13% faster in place
 // (res2_1x1c +13%, res4_1x1 +11%), 512 and 1024 channels 23% and 4% slower (res5_1x1, res4_1x1b).
 bool rows_in_place(const Problem& pr, const Brgemm& k, const KernelTable& t, int64_t mc) {
-  return pr.p.layout == Layout::nchw && pointwise(pr.p) &&
-         pr.in_per_group() % kInterleave == 0 && k.run == t.gemm[0].run &&
-         pr.out_per_group() <= 2 * mc;
+  return pr.p.layout == Layout::nchw && pointwise(pr.p) && pr.in_per_group() % kInterleave == 0 &&
+         k.run == t.gemm[0].run && pr.out_per_group() <= 2 * mc;
 }
 
 class Im2colGemm final : public Algorithm {
@@ -87,9 +86,8 @@ class Im2colGemm final : public Algorithm {
   std::string describe() const override {
     return "im2col_gemm " + std::string(table_.isa) + " " + std::to_string(kernel_.mr) + "x" +
            std::to_string(kernel_.nr) + (rows_in_place_ ? " input rows in place" : "") +
-           " mc=" + std::to_string(blocking_.mc) +
-           " kc=" + std::to_string(blocking_.kc) + " nc=" + std::to_string(blocking_.nc) +
-           " threads=" + std::to_string(threads_);
+           " mc=" + std::to_string(blocking_.mc) + " kc=" + std::to_string(blocking_.kc) +
+           " nc=" + std::to_string(blocking_.nc) + " threads=" + std::to_string(threads_);
   }
 
  private:
@@ -192,11 +190,11 @@ class Im2colGemm final : public Algorithm {
           const Init init = pc == 0 ? Init::bias_rows : Init::accumulate;
           const float* bias = bias_.data() + g * kg_ + ic;
           if (rows_in_place_) {
-            gemm_block_rows(table_, m, np, kq, a, qp_ * kr.mr, rows, pixels_, ws,
-                            out + ic * pixels_, pixels_, init, bias);
+            gemm_block_strided_b(table_, m, np, kq, a, qp_ * kr.mr, rows, pixels_, ws,
+                                 out + ic * pixels_, pixels_, init, bias);
           } else {
-            gemm_block(kr, m, np, kq, a, qp_ * kr.mr, ws, kq * kr.nr, out + ic * pixels_,
-                       pixels_, init, bias);
+            gemm_block(kr, m, np, kq, a, qp_ * kr.mr, ws, kq * kr.nr, out + ic * pixels_, pixels_,
+                       init, bias);
           }
         }
       }
@@ -365,7 +363,7 @@ class Im2colGemm final : public Algorithm {
   Brgemm kernel_;
   bool nhwc_;
   bool pointwise_ = false;  // 1x1, stride 1, no padding: X' is the input itself
-  bool rows_in_place_ = false;  // NCHW pointwise: B read from the input (gemm_block_rows)
+  bool rows_in_place_ = false;  // NCHW pointwise: B read from the input (gemm_block_strided_b)
   GemmBlocking blocking_;
   int64_t kg_ = 0, q_ = 0, qp_ = 0, pixels_ = 0;
   int64_t pixel_block_ = 0, pixel_blocks_ = 0, channel_block_ = 0, channel_splits_ = 0;

@@ -63,10 +63,10 @@ void brgemm(int64_t batch, const float* const* a, const float* const* b, int64_t
   }
 }
 
-// brgemm with B's rows read in place, ldb floats apart (contract.hpp: BrgemmRowsFn).
+// brgemm with B's rows read in place, ldb floats apart (contract.hpp: BrgemmStridedBFn).
 template <class Arch, int MR, int NV>
-void brgemm_rows(const float* a, const float* b, int64_t ldb, int64_t kc, float* c, int64_t ldc,
-                 Init init, const float* bias) {
+void brgemm_strided_b(const float* a, const float* b, int64_t ldb, int64_t kc, float* c,
+                      int64_t ldc, Init init, const float* bias) {
   using V = xsimd::batch<float, Arch>;
   constexpr int L = V::size, U = kInterleave;
   V acc[MR][NV];

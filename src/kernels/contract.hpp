@@ -45,8 +45,8 @@ using BrgemmFn = void (*)(int64_t batch, const float* const* a, const float* con
 // itself, kc channel rows of H·W pixels): C[MR x NR] (=|+=) A·B, A one micro-panel packed as
 // for gemm[0] ([kc/U][MR][U]), B kc rows ldb floats apart of which NR floats each are read
 // (unaligned); c, ldc, init and bias as brgemm's. gemm[0]'s register block.
-using BrgemmRowsFn = void (*)(const float* a, const float* b, int64_t ldb, int64_t kc, float* c,
-                              int64_t ldc, Init init, const float* bias);
+using BrgemmStridedBFn = void (*)(const float* a, const float* b, int64_t ldb, int64_t kc, float* c,
+                                  int64_t ldc, Init init, const float* bias);
 
 struct Brgemm {
   const char* name;  // XNNPACK style: brgemm_f32_14x32_row8__avx512f
@@ -114,7 +114,7 @@ struct KernelTable {
   std::span<const Brgemm> gemm;
   std::span<const Brgemm> direct;
   std::span<const Brgemm> grouped;  // one vector wide, bcast 1 and 2, rows per chunk and stride
-  BrgemmRowsFn gemm_rows;           // gemm[0]'s block, B rows in place
+  BrgemmStridedBFn gemm_strided_b;  // gemm[0]'s block, B rows in place
   Depthwise depthwise;
   // Packing microkernels: to[i] = from[i] for i < n; to[i] = 0; and chunks of kInterleave
   // floats from from + j·from_stride to to + j·to_stride (one pixel's channels into a

@@ -58,8 +58,8 @@ TEST_P(Im2colGemm, MatchesReferenceReadingNchwPointwiseRowsInPlace) {
   struct B {
     int64_t c, k, h, w, groups;
   };
-  for (const B& b : {B{16, 42, 7, 9, 1}, B{520, 42, 11, 13, 1}, B{64, 84, 5, 5, 2},
-                     B{8, 42, 1, 3, 1}}) {
+  for (const B& b :
+       {B{16, 42, 7, 9, 1}, B{520, 42, 11, 13, 1}, B{64, 84, 5, 5, 2}, B{8, 42, 1, 3, 1}}) {
     ConvParams p;
     p.batch = 2;
     p.in_channels = b.c;

@@ -218,8 +218,8 @@ TEST_P(BrgemmKernel, BlockOfTilesWithEdgesMatchesScalarLoop) {
   }
 }
 
-// B read in place (gemm_rows, NCHW pointwise layers): B's rows ldb floats apart, wider than the
-// tile; the whole tile through the kernel, and a block with ragged edges through the driver,
+// B read in place (gemm_strided_b, NCHW pointwise layers): B's rows ldb floats apart, wider than
+// the tile; the whole tile through the kernel, and a block with ragged edges through the driver,
 // whose last columns come from the zero-padded tail.
 std::vector<float> rows_of(const Case& cs, int64_t ldb) {
   std::vector<float> b(cs.kp * ldb, 0.0f);  // rows past k zero, as the padded A's
@@ -236,8 +236,8 @@ TEST_P(BrgemmKernel, RowsInPlaceMatchScalarLoop) {
       std::vector<float> want, mag, c = cs.c0;
       expected(kr, cs, init, want, mag);
       const std::vector<float> b = rows_of(cs, kr.nr + 5);
-      table_->gemm_rows(cs.batch[0].pa.data(), b.data(), kr.nr + 5, cs.kp, c.data(), kr.nr, init,
-                        cs.bias.data());
+      table_->gemm_strided_b(cs.batch[0].pa.data(), b.data(), kr.nr + 5, cs.kp, c.data(), kr.nr,
+                             init, cs.bias.data());
       EXPECT_TRUE(close(want, c, mag)) << "k=" << k << " init=" << int(init);
     }
   for (Init init : kInits) {
@@ -248,8 +248,8 @@ TEST_P(BrgemmKernel, RowsInPlaceMatchScalarLoop) {
     const std::vector<float> b = rows_of(cs, ldb);
     std::vector<float> tail(cs.kp * kr.nr, 0.0f);
     for (int64_t q = 0; q < k; ++q) std::copy_n(&b[q * ldb + 2 * kr.nr], 3, &tail[q * kr.nr]);
-    gemm_block_rows(*table_, m, n, cs.kp, cs.batch[0].pa.data(), (cs.kp / U + 1) * cs.a_block,
-                    b.data(), ldb, tail.data(), c.data(), n, init, cs.bias.data());
+    gemm_block_strided_b(*table_, m, n, cs.kp, cs.batch[0].pa.data(), (cs.kp / U + 1) * cs.a_block,
+                         b.data(), ldb, tail.data(), c.data(), n, init, cs.bias.data());
     EXPECT_TRUE(close(want, c, mag)) << "driver, init=" << int(init);
   }
 }
