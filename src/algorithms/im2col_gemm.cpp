@@ -35,14 +35,16 @@ bool pointwise(const ConvParams& p) {
 }
 
 // NCHW pointwise layers with gemm[0]'s block and whole channel blocks read X' (the input's
-// channel rows) in place, not packed (gemm_block_strided_b): the input is read once, by the kernel,
-// its loads overlapping the FMAs. But every block of mc output channels reads each B
-// micro-panel again, from kc scattered rows: beyond two such blocks packing it once is cheaper.
-// Measured on Zen 3 (NCHW, one thread): 64-256 output channels 2-13% faster in place
-// (res2_1x1c +13%, res4_1x1 +11%), 512 and 1024 channels 23% and 4% slower (res5_1x1, res4_1x1b).
-bool rows_in_place(const Problem& pr, const Brgemm& k, const KernelTable& t, int64_t mc) {
+// channel rows) in place, not packed (gemm_block_strided_b): the input is read once, by the
+// kernel, its loads overlapping the FMAs. But every tile of output channels reads each B
+// micro-panel again from kc scattered rows, where a packed panel is contiguous: with many
+// output channels packing once is cheaper. Measured on Zen 3 (NCHW, one thread): 64-256 output
+// channels 2-13% faster in place (res2_1x1c +13%, res4_1x1 +11%), 512 and 1024 channels 23%
+// and 4% slower (res5_1x1, res4_1x1b); no other machine measured, so the bound is that.
+constexpr int64_t kMaxInPlaceChannels = 256;
+bool rows_in_place(const Problem& pr, const Brgemm& k, const KernelTable& t) {
   return pr.p.layout == Layout::nchw && pointwise(pr.p) && pr.in_per_group() % kInterleave == 0 &&
-         k.run == t.gemm[0].run && pr.out_per_group() <= 2 * mc;
+         k.run == t.gemm[0].run && pr.out_per_group() <= kMaxInPlaceChannels;
 }
 
 class Im2colGemm final : public Algorithm {
@@ -65,7 +67,7 @@ class Im2colGemm final : public Algorithm {
     if (t.kc > 0) blocking_.kc = round_up(t.kc, kInterleave);
     if (t.mc > 0) blocking_.mc = round_up(t.mc, kernel_.mr);
     if (t.nc > 0) blocking_.nc = round_up(t.nc, kernel_.nr);
-    rows_in_place_ = rows_in_place(pr, kernel_, table_, blocking_.mc);
+    rows_in_place_ = rows_in_place(pr, kernel_, table_);
     want_ = wanted_tasks(t, threads_);
     pack_weights(weights);
     // Padded so that a tile's bias reads stay inside (the contract reads whole MR or NR).
@@ -389,7 +391,7 @@ double estimate(const Problem& pr, const Context& ctx) {
                         cost::padded(q, kInterleave) / 0.85;
   const double unfolded = double(p.batch * p.groups * q) * double(pr.out_h * pr.out_w);
   const double per_element =
-      rows_in_place(pr, k, *ctx.kernels, model_blocking(topology(), k.mr, k.nr).mc) ? 0.0
+      rows_in_place(pr, k, *ctx.kernels) ? 0.0
       : nhwc ? (pr.in_per_group() % kInterleave == 0 ? cost::kCopy : cost::kCopyScalar)
              : (p.stride_w == 1 ? 0.3 : cost::kCopyStrided) +
                    12.0 / double(std::min<int64_t>(pr.out_w, k.nr));
