@@ -99,6 +99,45 @@ void brgemm_strided_b(const float* a, const float* b, int64_t ldb, int64_t kc, f
   }
 }
 
+// brgemm with A's rows read in place, lda floats apart, each kc consecutive floats
+// (contract.hpp: BrgemmStridedAFn): one reduction step at a time, so kc need not fill the
+// interleave (a 7x7 filter over 3 channels is 21 steps a row, not 24).
+template <class Arch, int MR, int NV>
+void brgemm_strided_a(int64_t batch, const float* const* a, int64_t lda, int64_t kc,
+                      const float* const* b, float* c, int64_t ldc, Init init, const float* bias) {
+  using V = xsimd::batch<float, Arch>;
+  constexpr int L = V::size, NR = NV * L;
+  V acc[MR][NV];
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i) {
+#pragma GCC unroll 8
+    for (int j = 0; j < NV; ++j) acc[i][j] = tile_start<V, 1>(init, c, ldc, bias, i, j);
+  }
+  // Rows from two bases, H apart: the H - 1 multiples of lda fit in registers beside them.
+  constexpr int H = (MR + 1) / 2;
+  for (int64_t t = 0; t < batch; ++t) {
+    const float* ap[2] = {a[t], a[t] + H * lda};
+    const float* bp = b[t];
+#pragma GCC unroll 4
+    for (int64_t k = 0; k < kc; ++k, ++ap[0], ++ap[1], bp += NR) {
+      V bv[NV];
+#pragma GCC unroll 8
+      for (int j = 0; j < NV; ++j) bv[j] = V::load_aligned(bp + j * L);
+#pragma GCC unroll 16
+      for (int i = 0; i < MR; ++i) {
+        const V ai(ap[i / H][i % H * lda]);
+#pragma GCC unroll 8
+        for (int j = 0; j < NV; ++j) acc[i][j] = xsimd::fma(ai, bv[j], acc[i][j]);
+      }
+    }
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i) {
+#pragma GCC unroll 8
+    for (int j = 0; j < NV; ++j) acc[i][j].store_unaligned(c + i * ldc + j * L);
+  }
+}
+
 // The row form of brgemm for a stride-1, undilated filter KW wide: batch element t is a filter
 // row, a[t] its input row at the tile (pixels ROW floats apart, MR + KW - 1 of them), b[t] its
 // KW taps' panels kc·NR floats apart. Each input value is broadcast once and feeds every tap

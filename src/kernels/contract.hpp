@@ -48,6 +48,15 @@ using BrgemmFn = void (*)(int64_t batch, const float* const* a, const float* con
 using BrgemmStridedBFn = void (*)(const float* a, const float* b, int64_t ldb, int64_t kc, float* c,
                                   int64_t ldc, Init init, const float* bias);
 
+// The microkernel with A read in place, for layers with few input channels (column_fold):
+// C[MR x NR] (=|+=) Σ_t A_t·B_t, row i of A_t being kc consecutive floats at a[t] + i·lda (any
+// kc, any lda: a filter row's S·C taps are one run of an NHWC input row, and the tile's pixels
+// stride·C floats apart), B_t a [kc][NR] panel at b[t], 64-byte aligned; c, ldc, init and bias
+// as brgemm's. gemm[0]'s register block.
+using BrgemmStridedAFn = void (*)(int64_t batch, const float* const* a, int64_t lda, int64_t kc,
+                                  const float* const* b, float* c, int64_t ldc, Init init,
+                                  const float* bias);
+
 struct Brgemm {
   const char* name;  // XNNPACK style: brgemm_f32_14x32_row8__avx512f
   int mr, nr, row;   // register block and A row stride (floats)
@@ -115,6 +124,7 @@ struct KernelTable {
   std::span<const Brgemm> direct;
   std::span<const Brgemm> grouped;  // one vector wide, bcast 1 and 2, rows per chunk and stride
   BrgemmStridedBFn gemm_strided_b;  // gemm[0]'s block, B rows in place
+  BrgemmStridedAFn gemm_strided_a;  // gemm[0]'s block, A rows in place
   Depthwise depthwise;
   // Packing microkernels: to[i] = from[i] for i < n; to[i] = 0; and chunks of kInterleave
   // floats from from + j·from_stride to to + j·to_stride (one pixel's channels into a
