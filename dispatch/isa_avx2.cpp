@@ -18,7 +18,7 @@ constexpr Brgemm kGemm[] = {
 };
 
 // Rows 16 apart: stride 2 over channel blocks; rows C·stride apart: NHWC input read in place
-// (24..48: a first layer's filter columns folded into channels, column_fold.hpp). 4x24 too, for
+// (24..48: 24 to 48 channels at stride 1, 16 or 24 at stride 2, as in MobileNets). 4x24 too, for
 // stride 2 and the channel counts networks have, so that a layer the model or the tuner gives
 // 4x24 reads its NHWC input in place rather than reordered (ResNet's last layers).
 constexpr Brgemm kDirect[] = {

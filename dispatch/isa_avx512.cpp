@@ -24,7 +24,7 @@ constexpr Brgemm kGemm[] = {
 };
 
 // Rows 16 apart: stride 2 over channel blocks; rows C·stride apart: NHWC input read in place
-// (24..48: a first layer's filter columns folded into channels, column_fold.hpp).
+// (24..48: 24 to 48 channels at stride 1, 16 or 24 at stride 2, as in MobileNets).
 constexpr Brgemm kDirect[] = {
     {"brgemm_f32_14x32_row16__avx512f", 14, 32, 2 * U, kernels::brgemm<Arch, 14, 2, 2 * U>},
     {"brgemm_f32_14x32_row24__avx512f", 14, 32, 24, kernels::brgemm<Arch, 14, 2, 24>},
