@@ -60,7 +60,8 @@ std::vector<Tuning> candidates(const Problem& pr, const Context& ctx) {
     if (impl.name == "reference" || !impl.why_not(pr, ctx).empty()) continue;
     if (impl.cost(pr, ctx) > 2 * best) continue;  // the model is sure enough
     const std::string name(impl.name);
-    const bool blocked = name != "depthwise" && name != "grouped";  // no register-block variants
+    // Register-block variants: not for these (column_fold has gemm[0]'s block only).
+    const bool blocked = name != "depthwise" && name != "grouped" && name != "column_fold";
     for (int64_t t : tasks) {
       if (!blocked) {
         out.push_back({name, "", 0, 0, 0, t});
