@@ -124,10 +124,8 @@ class ColumnFold final : public Algorithm {
       table_.copy_floats(src + ((n * p.in_height + iy) * w) * c, w * c, to + left);
       return;
     }
-    for (int64_t ci = 0; ci < c; ++ci) {
-      const float* plane_row = src + ((n * c + ci) * p.in_height + iy) * w;
-      for (int64_t x = 0; x < w; ++x) to[left + x * c + ci] = plane_row[x];
-    }
+    const int64_t plane = p.in_height * w;
+    table_.interleave_rows(src + (n * c * p.in_height + iy) * w, plane, c, w, to + left);
   }
 
   // Output rows [j0, j0 + band_) of image n.
