@@ -12,9 +12,9 @@
 namespace svertka {
 namespace {
 
-constexpr int64_t kMaxRuns = 64;             // a tile's batch lives on the stack
-constexpr int64_t kBandBytes = 128 * 1024;   // a task's padded input rows stay in L2
-constexpr int64_t kMaxTile = 32 * 64;        // the largest register block, for a partial tile
+constexpr int64_t kMaxRuns = 64;            // a tile's batch lives on the stack
+constexpr int64_t kBandBytes = 128 * 1024;  // a task's padded input rows stay in L2
+constexpr int64_t kMaxTile = 32 * 64;       // the largest register block, for a partial tile
 
 // The runs of one filter row: the whole row, S·C steps, when it is not dilated sideways; else
 // each tap, C steps.
@@ -22,15 +22,15 @@ struct Runs {
   int64_t per_row, kc;
 };
 Runs runs_of(const ConvParams& p) {
-  return p.dilation_w == 1 ? Runs{1, p.kernel_w * p.in_channels}
-                           : Runs{p.kernel_w, p.in_channels};
+  return p.dilation_w == 1 ? Runs{1, p.kernel_w * p.in_channels} : Runs{p.kernel_w, p.in_channels};
 }
 
 // Pixels of a padded input row (input pixel x at x + pad_left): every tile's last pixel reads
 // inside it, also past the output's width.
 int64_t padded_width(const Problem& pr, int64_t mr) {
   const ConvParams& p = pr.p;
-  const int64_t read = (round_up(pr.out_w, mr) - 1) * p.stride_w + (p.kernel_w - 1) * p.dilation_w + 1;
+  const int64_t read =
+      (round_up(pr.out_w, mr) - 1) * p.stride_w + (p.kernel_w - 1) * p.dilation_w + 1;
   return std::max(p.pad_left + p.in_width, read);
 }
 
@@ -92,13 +92,13 @@ class ColumnFold final : public Algorithm {
     out_in_place_ = p.layout == Layout::nhwc && p.out_channels == kp_;
     // Bands of output rows whose input rows fit kBandBytes, enough of them for every thread.
     const int64_t row_bytes = width_ * c * int64_t{sizeof(float)};
-    const int64_t fit =
-        std::max<int64_t>(1, (kBandBytes / row_bytes - (kh - 1) * p.dilation_h - 1) / p.stride_h + 1);
+    const int64_t fit = std::max<int64_t>(
+        1, (kBandBytes / row_bytes - (kh - 1) * p.dilation_h - 1) / p.stride_h + 1);
     // Strips of whole tiles whose input rows take a quarter of L1.
     const int64_t pixel_bytes = p.kernel_h * p.stride_w * c * int64_t{sizeof(float)};
     strip_ = std::max<int64_t>(1, int64_t(topology().l1d_bytes) / 4 / pixel_bytes / k_.mr) * k_.mr;
-    band_ = std::clamp(ceil_div(p.batch * pr.out_h, wanted_tasks(ctx.tuning, threads_)),
-                       int64_t{1}, std::min(fit, pr.out_h));
+    band_ = std::clamp(ceil_div(p.batch * pr.out_h, wanted_tasks(ctx.tuning, threads_)), int64_t{1},
+                       std::min(fit, pr.out_h));
   }
 
   void execute(const float* src, float* dst) const override {
@@ -200,7 +200,7 @@ class ColumnFold final : public Algorithm {
   int threads_;
   const Brgemm& k_;  // gemm[0]'s register block, which gemm_strided_a has
   Runs runs_;
-  int64_t width_;  // pixels of a padded input row
+  int64_t width_;                          // pixels of a padded input row
   int64_t kp_ = 0, band_ = 1, strip_ = 1;  // strip_: output pixels, whole tiles
   bool out_in_place_ = false;  // NHWC with whole blocks of output channels: tiles stored there
   AlignedBuffer weights_;

@@ -279,7 +279,7 @@ TEST_P(BrgemmKernel, StridedRowsOfAMatchScalarLoop) {
           std::vector<float> want(c0.size()), mag(c0.size()), c = c0;
           for (int64_t i = 0; i < kr.mr; ++i)
             for (int64_t j = 0; j < kr.nr; ++j) {
-              const double start = init == Init::accumulate ? c0[i * kr.nr + j]
+              const double start = init == Init::accumulate  ? c0[i * kr.nr + j]
                                    : init == Init::bias_rows ? bias[i]
                                                              : bias[j];
               double sum = start, abs_sum = std::fabs(start);
