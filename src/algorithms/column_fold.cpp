@@ -34,6 +34,11 @@ int64_t padded_width(const Problem& pr, int64_t mr) {
   return std::max(p.pad_left + p.in_width, read);
 }
 
+// NHWC with whole blocks of output channels: tiles are stored where they belong.
+bool output_in_place(const ConvParams& p, int64_t nr) {
+  return p.layout == Layout::nhwc && p.out_channels % nr == 0;
+}
+
 std::string why_not(const Problem& pr, const Context& ctx) {
   const ConvParams& p = pr.p;
   if (!ctx.kernels) return "needs AVX2 or AVX-512 (SVERTKA_ISA=reference)";
@@ -59,9 +64,10 @@ double estimate(const Problem& pr, const Context& ctx) {
   const bool nhwc = p.layout == Layout::nhwc;
   const double rows = double(p.batch * p.in_height * padded_width(pr, k.mr) * p.in_channels);
   const double copy = rows * (nhwc ? cost::kCopy : cost::kCopyScalar);
-  const bool in_place = nhwc && p.out_channels % k.nr == 0;
   const double stores =
-      in_place ? 0.0 : double(pr.dst().size()) * (nhwc ? cost::kCopy : cost::kCopyStrided / 2);
+      output_in_place(p, k.nr)
+          ? 0.0
+          : double(pr.dst().size()) * (nhwc ? cost::kCopy : cost::kCopyStrided / 2);
   return kernel + copy + stores;
 }
 
@@ -89,7 +95,7 @@ class ColumnFold final : public Algorithm {
           }
     bias_.assign(kp_, 0.0f);
     if (bias) std::copy(bias, bias + p.out_channels, bias_.begin());
-    out_in_place_ = p.layout == Layout::nhwc && p.out_channels == kp_;
+    out_in_place_ = output_in_place(p, nr);
     // Bands of output rows whose input rows fit kBandBytes, enough of them for every thread.
     const int64_t row_bytes = width_ * c * int64_t{sizeof(float)};
     const int64_t fit = std::max<int64_t>(
@@ -202,7 +208,7 @@ class ColumnFold final : public Algorithm {
   Runs runs_;
   int64_t width_;                          // pixels of a padded input row
   int64_t kp_ = 0, band_ = 1, strip_ = 1;  // strip_: output pixels, whole tiles
-  bool out_in_place_ = false;  // NHWC with whole blocks of output channels: tiles stored there
+  bool out_in_place_ = false;
   AlignedBuffer weights_;
   std::vector<float> bias_;
 };

@@ -118,6 +118,7 @@ void brgemm_strided_a(int64_t batch, const float* const* a, int64_t lda, int64_t
   for (int64_t t = 0; t < batch; ++t) {
     const float* ap[2] = {a[t], a[t] + H * lda};
     const float* bp = b[t];
+    // By 3: three input channels (RGB) make every run's length a multiple of 3.
 #pragma GCC unroll 3
     for (int64_t k = 0; k < kc; ++k, ++ap[0], ++ap[1], bp += NR) {
       V bv[NV];
