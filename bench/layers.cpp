@@ -1,10 +1,10 @@
 #include "layers.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <fstream>
 #include <map>
 #include <random>
-#include <set>
 #include <sstream>
 #include <stdexcept>
 
@@ -95,9 +95,8 @@ Layer parse_problem(const std::string& text, Layout layout) {
     }
     std::size_t k = j;
     while (k < rest.size() && std::isdigit(static_cast<unsigned char>(rest[k]))) ++k;
-    static const std::set<std::string> keys{"g",  "mb", "ic", "ih", "iw", "oc", "oh", "ow", "kh",
-                                            "kw", "sh", "sw", "ph", "pw", "dh", "dw"};
-    if (key.empty() || !keys.count(key) || k == j) {
+    const auto& keys = problem_keys();
+    if (key.empty() || std::find(keys.begin(), keys.end(), key) == keys.end() || k == j) {
       throw std::runtime_error("problem \"" + text + "\": bad key at \"" + rest.substr(i) + "\"");
     }
     v[key] = std::stoll(rest.substr(j, k - j));
@@ -136,6 +135,12 @@ Layer parse_problem(const std::string& text, Layout layout) {
                              std::to_string(out.height) + "x" + std::to_string(out.width));
   }
   return l;
+}
+
+const std::vector<std::string>& problem_keys() {
+  static const std::vector<std::string> keys{"g",  "mb", "ic", "ih", "iw", "oc", "oh", "ow",
+                                             "kh", "kw", "sh", "sw", "ph", "pw", "dh", "dw"};
+  return keys;
 }
 
 Floats random_floats(std::size_t n) {

@@ -27,6 +27,9 @@ std::vector<Layer> read_layers(const std::string& path, Layout layout);
 // bad key.
 Layer parse_problem(const std::string& text, Layout layout);
 
+// The keys of a problem string, in the order above (n aside).
+const std::vector<std::string>& problem_keys();
+
 // A smaller layer with the same per-window work, for kernels too slow to run whole: groups
 // (or output channels when groups = 1) are cut until the FLOPs fit in max_flops.
 Layer sampled(const Layer& layer, double max_flops, double* fraction);

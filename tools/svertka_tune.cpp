@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <iostream>
 #include <limits>
+#include <map>
 #include <random>
 #include <sstream>
 
@@ -18,6 +19,7 @@
 #include "algorithms/blocking.hpp"
 #include "kernel_tables.hpp"
 #include "layers.hpp"
+#include "runtime/threads.hpp"
 #include "runtime/tuning_db.hpp"
 
 namespace svertka {
@@ -187,12 +189,24 @@ int main(int argc, char** argv) {
   CLI::App app{"svertka-tune: measure the best algorithm and blocking for each layer on this "
                "machine and store them in the tuning database that plans read"};
   std::vector<std::string> inputs;
-  std::string layout = "nhwc", threads_list, isa_list, budget_text = "60s", file;
+  std::vector<int> thread_counts;
+  std::string layout = "nhwc", isa_list, budget_text = "60s", file;
   app.add_option("layers", inputs, "CSV files (bench/layers.csv format) or oneDNN-style problem "
                                    "strings (mb1ic64ih56oc64kh3ph1; deconv: prefix)");
+  // One shape from flags named as a problem string's keys: --ic 64 --ih 56 --oc 64 --kh 3.
+  const std::string one_shape =
+      "One shape, as a problem string's keys (--ic 64 --ih 56 --oc 64 --kh 3)";
+  std::map<std::string, std::string> shape;
+  for (const std::string& key : bench::problem_keys()) {
+    app.add_option("--" + key, shape[key])->type_name("N")->group(one_shape);
+  }
+  bool deconv = false;
+  app.add_flag("--deconv", deconv, "a transposed convolution")->group(one_shape);
   app.add_option("--layout", layout, "nchw or nhwc")->check(CLI::IsMember({"nchw", "nhwc"}))
       ->capture_default_str();
-  app.add_option("--threads", threads_list, "thread counts, comma-separated (default: all cores)");
+  app.add_option("--threads", thread_counts, "thread counts, comma-separated (default: all cores)")
+      ->delimiter(',')
+      ->check(CLI::Range(1, kMaxThreads));
   app.add_option("--isa", isa_list, "ISAs, comma-separated (default: the best this CPU runs)");
   app.add_option("--budget", budget_text, "time for the whole run, e.g. 60s or 5m")
       ->capture_default_str();
@@ -203,6 +217,11 @@ int main(int argc, char** argv) {
   const Layout lay = layout == "nchw" ? Layout::nchw : Layout::nhwc;
   std::vector<bench::Layer> layers;
   try {
+    std::string keys;
+    for (const auto& [key, value] : shape) keys += value.empty() ? "" : key + value;
+    if (!keys.empty())
+      layers.push_back(bench::parse_problem((deconv ? "deconv:" : "") + keys, lay));
+    if (keys.empty() && deconv) throw std::runtime_error("--deconv: give the shape's flags too");
     for (const std::string& in : inputs) {
       if (in.size() > 4 && in.substr(in.size() - 4) == ".csv") {
         for (const auto& l : bench::read_layers(in, lay)) layers.push_back(l);
@@ -215,7 +234,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (layers.empty()) {
-    std::cerr << "no layers: give a CSV file or problem strings (--help)\n";
+    std::cerr << "no layers: give a CSV file, problem strings or one shape's flags (--help)\n";
     return 2;
   }
   double budget = 0;
@@ -228,8 +247,6 @@ int main(int argc, char** argv) {
   if (unit == 'm') budget *= 60;
   const std::filesystem::path path = file.empty() ? tuning_file() : std::filesystem::path(file);
 
-  std::vector<int> thread_counts;
-  for (const std::string& t : split(threads_list)) thread_counts.push_back(std::stoi(t));
   if (thread_counts.empty()) thread_counts.push_back(topology().cores);
   std::vector<Isa> isas;
   try {

@@ -66,8 +66,9 @@ int configured_threads() {
   if (value.empty()) return topology().cores;
   char* end = nullptr;
   const long n = std::strtol(value.c_str(), &end, 10);
-  if (end == value.c_str() || *end != '\0' || n < 1 || n > 4096) {
-    throw_invalid("SVERTKA_NUM_THREADS=" + value + " is not a thread count in 1..4096");
+  if (end == value.c_str() || *end != '\0' || n < 1 || n > kMaxThreads) {
+    throw_invalid("SVERTKA_NUM_THREADS=" + value + " is not a thread count in 1.." +
+                  std::to_string(kMaxThreads));
   }
   return static_cast<int>(n);
 }

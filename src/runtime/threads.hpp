@@ -7,8 +7,10 @@
 
 namespace svertka {
 
+inline constexpr int kMaxThreads = 4096;  // the most threads a plan or the tuner takes
+
 // SVERTKA_NUM_THREADS, else all cores of the process. Throws std::invalid_argument on a value
-// that is not a positive integer.
+// that is not an integer in 1..kMaxThreads.
 int configured_threads();
 
 // Runs body(i) for every i in [0, n) on `threads` threads: the calling thread alone when
