@@ -99,7 +99,11 @@ Layer parse_problem(const std::string& text, Layout layout) {
     if (key.empty() || std::find(keys.begin(), keys.end(), key) == keys.end() || k == j) {
       throw std::runtime_error("problem \"" + text + "\": bad key at \"" + rest.substr(i) + "\"");
     }
-    v[key] = std::stoll(rest.substr(j, k - j));
+    try {
+      v[key] = std::stoll(rest.substr(j, k - j));
+    } catch (const std::out_of_range&) {
+      throw std::runtime_error("problem \"" + text + "\": " + key + " out of range");
+    }
     i = k;
   }
   auto get = [&](const char* key, int64_t fallback) { return v.count(key) ? v[key] : fallback; };
