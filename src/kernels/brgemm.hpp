@@ -17,6 +17,16 @@ V tile_start(Init init, const float* c, int64_t ldc, const float* bias, int i, i
                                    : reorder<BCAST, Lanes>(V::load_unaligned(bias + j * L));
 }
 
+// Accumulators to C, row i at c + i·ldc.
+template <class V, int MR, int NV>
+void store_tile(const V (&acc)[MR][NV], float* c, int64_t ldc) {
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i) {
+#pragma GCC unroll 8
+    for (int j = 0; j < NV; ++j) acc[i][j].store_unaligned(c + i * ldc + j * V::size);
+  }
+}
+
 // MR rows x NV vectors of columns; accumulators stay in registers for the whole batch and
 // reduction (MR·NV + NV + 1 vector registers: 14x2 for AVX-512's 32, 6x2 for AVX2's 16).
 // BCAST > 1 (one vector): each step of A is BCAST floats, one per interleaved group.
@@ -92,11 +102,7 @@ void brgemm_strided_b(const float* a, const float* b, int64_t ldb, int64_t kc, f
       }
     }
   }
-#pragma GCC unroll 16
-  for (int i = 0; i < MR; ++i) {
-#pragma GCC unroll 8
-    for (int j = 0; j < NV; ++j) acc[i][j].store_unaligned(c + i * ldc + j * L);
-  }
+  store_tile(acc, c, ldc);
 }
 
 // brgemm with A's rows read in place, lda floats apart, each kc consecutive floats
@@ -132,11 +138,7 @@ void brgemm_strided_a(int64_t batch, const float* const* a, int64_t lda, int64_t
       }
     }
   }
-#pragma GCC unroll 16
-  for (int i = 0; i < MR; ++i) {
-#pragma GCC unroll 8
-    for (int j = 0; j < NV; ++j) acc[i][j].store_unaligned(c + i * ldc + j * L);
-  }
+  store_tile(acc, c, ldc);
 }
 
 // The row form of brgemm for a stride-1, undilated filter KW wide: batch element t is a filter
