@@ -1,10 +1,12 @@
 // A first layer (three input channels, a 7x7 filter) with the filter's columns folded into the
-// reduction: the S·C taps of one filter row read from one output pixel are one contiguous run
-// of an NHWC input row, and neighbouring pixels' runs start stride·C floats apart. A microkernel
-// that reads A rows in place at that stride (KernelTable::gemm_strided_a) then multiplies
-// S·C steps per filter row, none of them padding (direct would pad 3 channels to 8, im2col copy
-// every tap of every pixel). Each task first copies its input rows, of either layout, into rows
-// with zeros for the padding at both ends.
+// reduction, none of its steps padding (direct would pad 3 channels to 8, im2col copy every tap
+// of every pixel). Each task first copies its input rows into rows zero-padded at both ends.
+// NHWC: the S·C taps of one filter row read from one output pixel are one contiguous run of the
+// input row, and neighbouring pixels' runs start stride·C floats apart: tiles of pixels x output
+// channels read them in place (KernelTable::gemm_strided_a). NCHW: each channel's padded row is
+// split into its stride phases, so that tap (r, s, c) of consecutive output pixels is one
+// contiguous run: tiles of output channels x pixels gather those runs (gemm_gather_b) and go
+// straight into the output planes.
 #pragma once
 
 #include "../algorithm.hpp"

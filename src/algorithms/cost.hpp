@@ -17,9 +17,12 @@ inline double fma_rate(const Context& ctx) { return 2.0 * ctx.kernels->vector_fl
 // about ten independent accumulators in flight; a block with fewer (AVX2's 4x16 has 8) leaves
 // the ports idle part of the time (measured on Zen 3: 4x24 and 6x16 beat it by 5-12%).
 inline constexpr double kChainsInFlight = 10.0;
-inline double fma_rate(const Context& ctx, const Brgemm& k) {
-  const double chains = double(k.mr) * k.nr / ctx.kernels->vector_floats;
+inline double fma_rate(const Context& ctx, int mr, int nr) {
+  const double chains = double(mr) * nr / ctx.kernels->vector_floats;
   return fma_rate(ctx) * (chains < kChainsInFlight ? chains / kChainsInFlight : 1.0);
+}
+inline double fma_rate(const Context& ctx, const Brgemm& k) {
+  return fma_rate(ctx, k.mr, k.nr);
 }
 
 inline double macs(const Problem& pr) { return flops(pr) / 2; }

@@ -57,6 +57,15 @@ using BrgemmStridedAFn = void (*)(int64_t batch, const float* const* a, int64_t 
                                   const float* const* b, float* c, int64_t ldc, Init init,
                                   const float* bias);
 
+// The microkernel with B's rows gathered, for layers with few input channels in NCHW
+// (column_fold): C[MR x NR] (=|+=) A·B over kc steps, A packed [kc][MR] (step k's MR floats
+// together, any kc), row k of B the NR floats at rows[k] + offset (unaligned): the input row,
+// channel and stride phase that tap k reads, so that output pixel x of the tile is float x of
+// it. c, ldc, init and bias as brgemm's; the tile is output channels x pixels (bias_rows).
+using BrgemmGatherBFn = void (*)(int64_t kc, const float* a, const float* const* rows,
+                                 int64_t offset, float* c, int64_t ldc, Init init,
+                                 const float* bias);
+
 struct Brgemm {
   const char* name;  // XNNPACK style: brgemm_f32_14x32_row8__avx512f
   int mr, nr, row;   // register block and A row stride (floats)
@@ -125,6 +134,10 @@ struct KernelTable {
   std::span<const Brgemm> grouped;  // one vector wide, bcast 1 and 2, rows per chunk and stride
   BrgemmStridedBFn gemm_strided_b;  // gemm[0]'s block, B rows in place
   BrgemmStridedAFn gemm_strided_a;  // gemm[0]'s block, A rows in place
+  struct {
+    int mr, nr;
+    BrgemmGatherBFn run;
+  } gemm_gather_b;  // B rows gathered: MR output channels x NR pixels
   Depthwise depthwise;
   // Packing microkernels: to[i] = from[i] for i < n; to[i] = 0; and chunks of kInterleave
   // floats from from + j·from_stride to to + j·to_stride (one pixel's channels into a
