@@ -26,6 +26,21 @@ Runs runs_of(const ConvParams& p) {
   return p.dilation_w == 1 ? Runs{1, p.kernel_w * p.in_channels} : Runs{p.kernel_w, p.in_channels};
 }
 
+// The register block: NHWC pixels x output channels (gemm[0]'s), NCHW output channels x
+// pixels (gemm_gather_b's).
+struct Block {
+  int64_t mr, nr;
+};
+Block block_of(const KernelTable& t, Layout layout) {
+  return layout == Layout::nhwc ? Block{t.gemm[0].mr, t.gemm[0].nr}
+                                : Block{t.gemm_gather_b.mr, t.gemm_gather_b.nr};
+}
+
+// NCHW: the reduction steps, one per tap and channel.
+int64_t taps_of(const ConvParams& p) {
+  return p.kernel_h * p.kernel_w * p.in_channels;
+}
+
 // Pixels of a padded input row (input pixel x at x + pad_left) when the output's width goes in
 // tiles of `tile` pixels: every tile's last pixel reads inside it.
 int64_t padded_width(const Problem& pr, int64_t tile) {
@@ -52,7 +67,7 @@ std::string why_not(const Problem& pr, const Context& ctx) {
   if (p.layout == Layout::nhwc && p.kernel_h * runs_of(p).per_row > kMaxRuns) {
     return "more than 64 runs of taps";
   }
-  if (p.layout == Layout::nchw && p.kernel_h * p.kernel_w * p.in_channels > kMaxSteps) {
+  if (p.layout == Layout::nchw && taps_of(p) > kMaxSteps) {
     return "more than 512 taps";
   }
   return {};
@@ -63,11 +78,9 @@ std::string why_not(const Problem& pr, const Context& ctx) {
 // and, when NHWC output is not written in place, of the output.
 double estimate(const Problem& pr, const Context& ctx) {
   const ConvParams& p = pr.p;
-  const KernelTable& t = *ctx.kernels;
   const bool nhwc = p.layout == Layout::nhwc;
-  const int64_t mr = nhwc ? t.gemm[0].mr : t.gemm_gather_b.mr;  // tile rows: pixels, channels
-  const int64_t nr = nhwc ? t.gemm[0].nr : t.gemm_gather_b.nr;
-  const auto kc = double(nhwc ? runs_of(p).kc : p.kernel_h * p.kernel_w * p.in_channels);
+  const auto [mr, nr] = block_of(*ctx.kernels, p.layout);
+  const auto kc = double(nhwc ? runs_of(p).kc : taps_of(p));
   const double kernel = cost::macs(pr) * cost::padded(nhwc ? pr.out_w : p.out_channels, mr) *
                         cost::padded(nhwc ? p.out_channels : pr.out_w, nr) * (kc + 1) / kc /
                         cost::fma_rate(ctx, int(mr), int(nr)) / 0.9;
@@ -86,16 +99,15 @@ class ColumnFold final : public Algorithm {
         table_(*ctx.kernels),
         threads_(ctx.threads),
         nhwc_(pr.p.layout == Layout::nhwc),
-        mr_(nhwc_ ? table_.gemm[0].mr : table_.gemm_gather_b.mr),
-        nr_(nhwc_ ? table_.gemm[0].nr : table_.gemm_gather_b.nr),
+        block_(block_of(table_, pr.p.layout)),
         runs_(runs_of(pr.p)),
-        width_(padded_width(pr, nhwc_ ? mr_ : nr_)) {
+        width_(padded_width(pr, nhwc_ ? block_.mr : block_.nr)) {
     const ConvParams& p = pr.p;
     const int64_t c = p.in_channels, kh = p.kernel_h, kw = p.kernel_w;
     // NHWC: blocks of NR output channels [K/NR][R][S][C][NR]: run (r, s) of a block starts at
     // (r·S + s)·C·NR, and a filter row's S·C steps follow one another. NCHW: tiles of MR output
     // channels [K/MR][R][C][S][MR], the steps of the filter rows inside the image contiguous.
-    const int64_t block = nhwc_ ? nr_ : mr_;
+    const int64_t block = nhwc_ ? block_.nr : block_.mr;  // output channels a tile
     kp_ = round_up(p.out_channels, block);
     weights_ = AlignedBuffer(kp_ * kh * kw * c);
     for (int64_t k = 0; k < p.out_channels; ++k)
@@ -108,7 +120,7 @@ class ColumnFold final : public Algorithm {
           }
     bias_.assign(kp_, 0.0f);
     if (bias) std::copy(bias, bias + p.out_channels, bias_.begin());
-    out_in_place_ = output_in_place(p, nr_);
+    out_in_place_ = output_in_place(p, block_.nr);
     // NCHW rows [C][stride phase][phase_len]: padded column x at phase x mod stride, x / stride.
     phase_len_ = ceil_div(width_, p.stride_w);
     row_floats_ = nhwc_ ? width_ * c : c * p.stride_w * phase_len_;
@@ -118,7 +130,8 @@ class ColumnFold final : public Algorithm {
         1, (kBandBytes / row_bytes - (kh - 1) * p.dilation_h - 1) / p.stride_h + 1);
     // NHWC: strips of whole tiles whose input rows take a quarter of L1.
     const int64_t pixel_bytes = p.kernel_h * p.stride_w * c * int64_t{sizeof(float)};
-    strip_ = std::max<int64_t>(1, int64_t(topology().l1d_bytes) / 4 / pixel_bytes / mr_) * mr_;
+    const int64_t mr = block_.mr;
+    strip_ = std::max<int64_t>(1, int64_t(topology().l1d_bytes) / 4 / pixel_bytes / mr) * mr;
     band_ = std::clamp(ceil_div(p.batch * pr.out_h, wanted_tasks(ctx.tuning, threads_)), int64_t{1},
                        std::min(fit, pr.out_h));
   }
@@ -131,10 +144,9 @@ class ColumnFold final : public Algorithm {
 
   std::string describe() const override {
     const std::string steps =
-        nhwc_ ? " kc=" + std::to_string(runs_.kc)
-              : " taps=" + std::to_string(pr_.p.kernel_h * pr_.p.kernel_w * pr_.p.in_channels);
-    return "column_fold " + std::string(table_.isa) + " " + std::to_string(mr_) + "x" +
-           std::to_string(nr_) + steps + " threads=" + std::to_string(threads_);
+        nhwc_ ? " kc=" + std::to_string(runs_.kc) : " taps=" + std::to_string(taps_of(pr_.p));
+    return "column_fold " + std::string(table_.isa) + " " + std::to_string(block_.mr) + "x" +
+           std::to_string(block_.nr) + steps + " threads=" + std::to_string(threads_);
   }
 
  private:
@@ -172,7 +184,8 @@ class ColumnFold final : public Algorithm {
     const int64_t iy1 = std::clamp<int64_t>(
         (j1 - 1) * p.stride_h - p.pad_top + (p.kernel_h - 1) * p.dilation_h + 1, iy0, p.in_height);
     // NHWC output not written in place goes through one row [pixels][Kp].
-    const int64_t row_out_floats = nhwc_ && !out_in_place_ ? round_up(pr_.out_w, mr_) * kp_ : 0;
+    const int64_t row_out_floats =
+        nhwc_ && !out_in_place_ ? round_up(pr_.out_w, block_.mr) * kp_ : 0;
     float* rows = thread_workspace((iy1 - iy0) * row_floats_ + row_out_floats);
     for (int64_t iy = iy0; iy < iy1; ++iy) pad_row(src, n, iy, rows + (iy - iy0) * row_floats_);
     for (int64_t j = j0; j < j1; ++j) {
@@ -189,7 +202,7 @@ class ColumnFold final : public Algorithm {
   void nhwc_row(int64_t n, int64_t j, const float* rows, int64_t iy0, float* row_out,
                 float* dst) const {
     const ConvParams& p = pr_.p;
-    const int64_t c = p.in_channels, mr = mr_, nr = nr_, k = p.out_channels;
+    const int64_t c = p.in_channels, mr = block_.mr, nr = block_.nr, k = p.out_channels;
     const int64_t out_w = pr_.out_w, tiles_w = round_up(out_w, mr);
     const int64_t lda = p.stride_w * c, block = p.kernel_h * p.kernel_w * c * nr;
     const float* run_at[kMaxRuns];  // at the row's first tile
@@ -238,7 +251,8 @@ class ColumnFold final : public Algorithm {
   // channel that tap k reads.
   void nchw_row(int64_t n, int64_t j, const float* rows, int64_t iy0, float* dst) const {
     const ConvParams& p = pr_.p;
-    const int64_t c = p.in_channels, kw = p.kernel_w, sw = p.stride_w, mr = mr_, nr = nr_;
+    const int64_t c = p.in_channels, kw = p.kernel_w, sw = p.stride_w;
+    const int64_t mr = block_.mr, nr = block_.nr;
     const int64_t k = p.out_channels, out_w = pr_.out_w, plane = pr_.out_h * out_w;
     const float* b_rows[kMaxSteps];
     alignas(64) float tile[kMaxTile];
@@ -274,7 +288,7 @@ class ColumnFold final : public Algorithm {
   const KernelTable& table_;
   int threads_;
   bool nhwc_;
-  int64_t mr_, nr_;  // the register block: NHWC pixels x channels, NCHW channels x pixels
+  Block block_;
   Runs runs_;
   int64_t width_;                          // pixels of a padded input row
   int64_t kp_ = 0, band_ = 1, strip_ = 1;  // strip_: NHWC output pixels, whole tiles
