@@ -28,22 +28,22 @@ TEST_P(ColumnFoldConv, MatchesReferenceOnFirstLayerShapes) {
   };
   for (Layout layout : {Layout::nhwc, Layout::nchw})
     for (const F& f : list) {
-      ConvParams p;
-      p.batch = 2;
-      p.in_channels = f.c;
-      p.out_channels = f.k;
-      p.in_height = f.h;
-      p.in_width = f.w;
-      p.kernel_h = f.kh;
-      p.kernel_w = f.kw;
-      p.stride_h = f.sh;
-      p.stride_w = f.sw;
-      p.dilation_h = p.dilation_w = f.d;
-      p.pad_top = f.pt;
-      p.pad_bottom = f.pb;
-      p.pad_left = f.pl;
-      p.pad_right = f.pr;
-      p.layout = layout;
+      const ConvParams p{.batch = 2,
+                         .in_channels = f.c,
+                         .in_height = f.h,
+                         .in_width = f.w,
+                         .out_channels = f.k,
+                         .kernel_h = f.kh,
+                         .kernel_w = f.kw,
+                         .stride_h = f.sh,
+                         .stride_w = f.sw,
+                         .pad_top = f.pt,
+                         .pad_bottom = f.pb,
+                         .pad_left = f.pl,
+                         .pad_right = f.pr,
+                         .dilation_h = f.d,
+                         .dilation_w = f.d,
+                         .layout = layout};
       std::string description;
       EXPECT_TRUE(matches_reference(Op::conv2d, p, rng, &description));
       EXPECT_NE(description.find("column_fold " + isa()), std::string::npos) << description;

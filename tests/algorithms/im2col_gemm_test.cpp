@@ -60,14 +60,13 @@ TEST_P(Im2colGemm, MatchesReferenceReadingNchwPointwiseRowsInPlace) {
   };
   for (const B& b :
        {B{16, 42, 7, 9, 1}, B{520, 42, 11, 13, 1}, B{64, 84, 5, 5, 2}, B{8, 42, 1, 3, 1}}) {
-    ConvParams p;
-    p.batch = 2;
-    p.in_channels = b.c;
-    p.out_channels = b.k;
-    p.in_height = b.h;
-    p.in_width = b.w;
-    p.groups = b.groups;
-    p.layout = Layout::nchw;
+    const ConvParams p{.batch = 2,
+                       .in_channels = b.c,
+                       .in_height = b.h,
+                       .in_width = b.w,
+                       .out_channels = b.k,
+                       .groups = b.groups,
+                       .layout = Layout::nchw};
     std::string description;
     EXPECT_TRUE(matches_reference(Op::conv2d, p, rng, &description));
     EXPECT_NE(description.find("input rows in place"), std::string::npos) << description;
