@@ -17,11 +17,12 @@ inline void opaque(T*& p) {
   asm("" : "+r"(p));
 }
 
-// One tile of M pixels from ox, for a filter KW wide with stride SW and no dilation: the
-// (M - 1)·SW + KW input vectors of a tile row are loaded once and each feeds every tap that
+// One tile of M pixels from ox, for a filter KW wide with stride SW and no dilation: each of
+// the (M - 1)·SW + KW input vectors of a tile row is loaded once and feeds every tap that
 // reads it, one vector of channels at a time (the loads, not the FMAs, bound a depthwise
-// kernel). An EDGE tile has input columns outside the image: zero vectors, never loaded; an
-// interior tile tests nothing.
+// kernel). Input vectors are taken one at a time, so that only the M·CV accumulators, KW
+// weights and one input vector are live: all in registers, none spilled. An EDGE tile has
+// input columns outside the image: skipped, never loaded; an interior tile tests nothing.
 template <class Arch, int M, int CV, int KW, int SW, bool EDGE>
 void depthwise_tile(const DepthwiseRow& d, int64_t ox) {
   using V = xsimd::batch<float, Arch>;
@@ -53,19 +54,21 @@ void depthwise_tile(const DepthwiseRow& d, int64_t ox) {
       const float* row = in_rows[r] + kb * CW;
 #pragma GCC unroll 4
       for (int v = 0; v < CV; ++v) {
-        V x[SPAN], w[KW];
+        V w[KW];
+#pragma GCC unroll 8
+        for (int s = 0; s < KW; ++s) w[s] = V::load_aligned(w_b + (r * KW + s) * CW + v * L);
         const float* px = row + ix0 * in_stride + v * L;
 #pragma GCC unroll 32
         for (int j = 0; j < SPAN; ++j, px += in_stride) {
-          x[j] = inside[j] ? V::load_unaligned(px) : V(0.0f);
           opaque(px);
+          if (!inside[j]) continue;
+          const V x = V::load_unaligned(px);
+#pragma GCC unroll 8
+          for (int s = 0; s < KW; ++s) {  // x is input j of pixel i = (j - s) / SW, tap s
+            const int i = (j - s) / SW;
+            if (j >= s && (j - s) % SW == 0 && i < M) acc[i][v] = xsimd::fma(x, w[s], acc[i][v]);
+          }
         }
-#pragma GCC unroll 8
-        for (int s = 0; s < KW; ++s) w[s] = V::load_aligned(w_b + (r * KW + s) * CW + v * L);
-#pragma GCC unroll 16
-        for (int i = 0; i < M; ++i)
-#pragma GCC unroll 8
-          for (int s = 0; s < KW; ++s) acc[i][v] = xsimd::fma(x[i * SW + s], w[s], acc[i][v]);
       }
     }
     float* po = out + kb * CW;
