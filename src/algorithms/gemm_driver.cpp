@@ -5,6 +5,23 @@
 namespace svertka {
 namespace {
 
+// The lines of C's tile at (ir, jr), fetched while the tile before it computes: a tile's
+// stores that miss fill the store buffer, and the next call stalls on them (C rows a plane
+// apart, an NCHW output beyond the caches: a quarter of a pointwise layer's time in the
+// kernel's first instructions; 64 -> 256 channels at 56x56 alternating with oneDNN, 2.7 ->
+// 1.6 ms, oneDNN 1.4-1.7).
+void prefetch_tile(int mr, int nr, int64_t rows, int64_t cols, int64_t ir, int64_t jr,
+                   const float* c, int64_t ldc) {
+  if (ir >= rows) ir = 0, jr += nr;
+  if (jr >= cols) return;
+  const int64_t m = std::min<int64_t>(mr, rows - ir), n = std::min<int64_t>(nr, cols - jr);
+  for (int64_t i = 0; i < m; ++i) {
+    const float* row = c + (ir + i) * ldc + jr;
+    for (int64_t q = 0; q < n; q += 16) __builtin_prefetch(row + q, 1);
+    __builtin_prefetch(row + n - 1, 1);  // an unaligned row's last line
+  }
+}
+
 // The tiles of C[rows x cols], A micro-panels a_stride floats apart, through
 // tile(a_panel, first column, c, ldc, bias of the tile): jr outside ir, so that the B
 // micro-panel stays in L1 while A micro-panels stream from L2 (BLIS). Partial tiles go through
@@ -18,6 +35,7 @@ void tiles(int mr, int nr, int64_t rows, int64_t cols, const float* a, int64_t a
     for (int64_t ir = 0; ir < rows; ir += mr, ap += a_stride) {
       const int64_t m = std::min<int64_t>(mr, rows - ir);
       float* ct = c + ir * ldc + jr;
+      prefetch_tile(mr, nr, rows, cols, ir + mr, jr, c, ldc);
       const float* bt = init == Init::bias_rows ? bias + ir : bias + jr;
       if (m == mr && n == nr) {
         tile(ap, jr, ct, ldc, bt);
