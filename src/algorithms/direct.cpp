@@ -330,15 +330,16 @@ class Direct final : public Algorithm {
   // as many groups as tasks (each then streams only its share of them, once). Between the two,
   // at two threads (16 items): ResNet's stride-2 3x3 layer (0.6 MB of weights, 1.6 MB of input)
   // in 2 groups x 8 bands, not 16 groups, 147 -> 157 GFLOP/s; its stride-2 1x1 layer (0.5 MB,
-  // a quarter of 3.2 MB read) in 4 x 4, 136 -> 158. A pointwise layer is one row of H·W pixels (problem.hpp): its bands
-  // are pieces of that row, whole tiles from its start, the last piece to its end. The phases
-  // of a transposed convolution go band by band, all phases of a band together. Each band
-  // reads all phases' weights again, and each group of channel blocks the band's input: NCHW
-  // bands have their output rows in half of L2 (an output line holding several phases is then
-  // completed while cached, not fetched again by every phase); NHWC output lines hold one
-  // phase, and bands that short pay only when the input outweighs the weights (U-Net's 2x2
-  // layers, one band against bands of a row: 1024 -> 512 channels at 28x28, 8 MB of weights
-  // for 3.2 MB of input, 55 -> 77 GFLOP/s; 256 -> 128 at 112x112, 0.5 MB for 12.8 MB, 74 -> 60).
+  // a quarter of 3.2 MB read) in 4 x 4, 136 -> 158 (Zen 3, suite runs before and after).
+  // A pointwise layer is one row of H·W pixels (problem.hpp): its bands are pieces of that
+  // row, whole tiles from its start, the last piece to its end. The phases of a transposed
+  // convolution go band by band, all phases of a band together. Each band reads all phases'
+  // weights again, and each group of channel blocks the band's input: NCHW bands have their
+  // output rows in half of L2 (an output line holding several phases is then completed while
+  // cached, not fetched again by every phase); NHWC output lines hold one phase, and bands
+  // that short pay only when the input outweighs the weights (U-Net's 2x2 layers, one band
+  // against bands of a row: 1024 -> 512 channels at 28x28, 8 MB of weights for 3.2 MB of
+  // input, 55 -> 77 GFLOP/s; 256 -> 128 at 112x112, 0.5 MB for 12.8 MB, 74 -> 60).
   void plan_items() {
     const ConvParams& p = pr_.p;
     const int64_t want = want_;
