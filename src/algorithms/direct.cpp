@@ -352,7 +352,8 @@ class Direct final : public Algorithm {
     const int64_t pieces = one_row ? pass0.segments[0].hi / main_.mr : rows;
     const double weight_bytes = double(weights_.size()) * sizeof(float) / double(p.groups);
     const double stride = pr_.op == Op::conv2d ? double(p.stride_h * p.stride_w) : 1.0;
-    const double read = std::min(1.0, double(p.kernel_h * p.kernel_w) / stride);  // 1x1, stride 2: 1/4
+    // The share of the input's pixels read: a 1x1 filter at stride 2 reads a quarter.
+    const double read = std::min(1.0, double(p.kernel_h * p.kernel_w) / stride);
     const double input_bytes = double(image_) * sizeof(float) * read;
     const double streamed = weight_bytes > double(topology().l2_bytes) / 2 ? weight_bytes : 0.0;
     int64_t kb_per = kb_;
