@@ -65,6 +65,35 @@ TEST_P(DirectConv, MatchesReferenceWithBorderTilesBetweenBlockGroups) {
   }
 }
 
+// Weights beyond half of L2 but not far beyond the input: at two threads the work items are
+// groups of output-channel blocks times bands of rows (a 1x1 stride-2 layer, 640 channels:
+// 8 groups x 2 bands; a 3x3 layer, 128 channels: 4 x 4), not groups alone.
+TEST_P(DirectConv, MatchesReferenceWithChannelGroupsTimesBands) {
+  const ScopedEnv scoped = force("direct");
+  std::mt19937 rng(14);
+  struct B {
+    int64_t c, k, h, r, stride, pad;
+  };
+  for (const B& b : {B{128, 640, 28, 1, 2, 0}, B{64, 128, 28, 3, 1, 1}}) {
+    for (Layout layout : {Layout::nhwc, Layout::nchw}) {
+      const ConvParams p{.in_channels = b.c,
+                         .in_height = b.h,
+                         .in_width = b.h,
+                         .out_channels = b.k,
+                         .kernel_h = b.r,
+                         .kernel_w = b.r,
+                         .stride_h = b.stride,
+                         .stride_w = b.stride,
+                         .pad_top = b.pad,
+                         .pad_bottom = b.pad,
+                         .pad_left = b.pad,
+                         .pad_right = b.pad,
+                         .layout = layout};
+      EXPECT_TRUE(matches_reference(Op::conv2d, p, rng));
+    }
+  }
+}
+
 // Windows that leave the image on every side: padding as large as the filter, dilation
 // larger than the input, stride 2 with odd widths.
 TEST_P(DirectConv, MatchesReferenceOnBorderHeavyShapes) {
