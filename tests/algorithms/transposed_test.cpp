@@ -231,17 +231,26 @@ class TransposedPhaseGemm : public ForcedAlgorithm {};
 // input rows, filters smaller than the stride and 1x1 (columns and rows of bias alone), 3- and
 // 4-wide rows (register blocks holding whole filter rows), a filter row wider than the stride
 // would allow without dilation spacing it, padding cutting into the first phase, asymmetric
-// and output padding, groups, several pixel blocks (256 channels of 40x40) and random shapes.
+// and output padding, groups, several pixel blocks (256 channels of 40x40; and 512 -> 40
+// channels of 15x16, whose 327 KB of weights beyond half of L2 take blocks larger than fit L2:
+// 224 pixels and 16 on AVX2, not 128) and random shapes.
 TEST_P(TransposedPhaseGemm, MatchesEveryFormulation) {
   const ScopedEnv scoped = force("phase_gemm");
   std::mt19937 rng(8);
   const Shape list[] = {
-      {16, 16, 1, 5, 17, 2, 2, 2, 1, 0, 0, 0, 0, 0},  {13, 9, 1, 7, 45, 2, 2, 2, 1, 0, 0, 0, 0, 0},
-      {8, 7, 1, 4, 11, 1, 1, 2, 1, 0, 0, 0, 0, 1},    {5, 6, 1, 3, 13, 2, 2, 3, 1, 0, 0, 0, 0, 2},
-      {9, 10, 1, 4, 21, 3, 3, 3, 1, 0, 0, 0, 0, 0},   {6, 5, 1, 3, 19, 4, 4, 4, 1, 1, 2, 3, 1, 3},
-      {7, 8, 1, 5, 9, 2, 2, 3, 2, 0, 0, 0, 0, 0},     {12, 11, 1, 6, 33, 2, 2, 2, 1, 1, 0, 1, 0, 1},
-      {12, 18, 3, 5, 14, 2, 2, 2, 1, 0, 1, 1, 0, 1},  {40, 24, 2, 4, 37, 2, 2, 2, 1, 0, 0, 0, 0, 0},
-      {256, 8, 1, 40, 40, 2, 2, 2, 1, 0, 0, 0, 0, 0}, {3, 40, 1, 1, 1, 2, 2, 2, 1, 0, 0, 0, 0, 0},
+      {16, 16, 1, 5, 17, 2, 2, 2, 1, 0, 0, 0, 0, 0},
+      {13, 9, 1, 7, 45, 2, 2, 2, 1, 0, 0, 0, 0, 0},
+      {8, 7, 1, 4, 11, 1, 1, 2, 1, 0, 0, 0, 0, 1},
+      {5, 6, 1, 3, 13, 2, 2, 3, 1, 0, 0, 0, 0, 2},
+      {9, 10, 1, 4, 21, 3, 3, 3, 1, 0, 0, 0, 0, 0},
+      {6, 5, 1, 3, 19, 4, 4, 4, 1, 1, 2, 3, 1, 3},
+      {7, 8, 1, 5, 9, 2, 2, 3, 2, 0, 0, 0, 0, 0},
+      {12, 11, 1, 6, 33, 2, 2, 2, 1, 1, 0, 1, 0, 1},
+      {12, 18, 3, 5, 14, 2, 2, 2, 1, 0, 1, 1, 0, 1},
+      {40, 24, 2, 4, 37, 2, 2, 2, 1, 0, 0, 0, 0, 0},
+      {256, 8, 1, 40, 40, 2, 2, 2, 1, 0, 0, 0, 0, 0},
+      {3, 40, 1, 1, 1, 2, 2, 2, 1, 0, 0, 0, 0, 0},
+      {512, 40, 1, 15, 16, 2, 2, 2, 1, 0, 0, 0, 0, 0},
   };
   for (const Shape& s : list) {
     EXPECT_TRUE(matches_every_formulation(params(s, Layout::nchw), rng));
