@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "../algorithm.hpp"
+#include "../runtime/topology.hpp"
 #include "gemm_driver.hpp"
 
 namespace svertka::cost {
@@ -53,6 +54,12 @@ inline const Brgemm& gemm_for(const Context& ctx, int64_t rows, int64_t cols) {
 
 // Bytes per cycle one core streams from L3 (about 16 GB/s here: weights that do not fit L2).
 inline constexpr double kL3Bytes = 6.0;
+
+// The bytes of weights that come from L3 on every pass over them: all of them beyond half of
+// L2, none when they stay there.
+inline double streamed_from_l3(double weight_bytes) {
+  return weight_bytes > double(topology().l2_bytes) / 2 ? weight_bytes : 0.0;
+}
 
 // Cycles per element moved by a packing or reorder loop.
 inline constexpr double kCopy = 0.25;         // whole vectors, contiguous

@@ -188,7 +188,7 @@ double streaming(const Problem& pr, const Context& ctx, const Brgemm& k) {
     bytes += weights;
     bursts += weights * (1.0 - 1.0 / std::max(1.0, tiles));
   }
-  if (bytes <= double(topology().l2_bytes) / 2) return 0.0;
+  if (cost::streamed_from_l3(bytes) == 0) return 0.0;
   const double excess = bytes / cost::kL3Bytes - cost::macs(pr) / double(pr.p.batch * pr.p.groups) /
                                                       cost::fma_rate(ctx);
   return std::max(0.0, excess) * bursts / bytes * double(pr.p.batch * pr.p.groups);
@@ -355,7 +355,7 @@ class Direct final : public Algorithm {
     // The share of the input's pixels read: a 1x1 filter at stride 2 reads a quarter.
     const double read = std::min(1.0, double(p.kernel_h * p.kernel_w) / stride);
     const double input_bytes = double(image_) * sizeof(float) * read;
-    const double streamed = weight_bytes > double(topology().l2_bytes) / 2 ? weight_bytes : 0.0;
+    const double streamed = cost::streamed_from_l3(weight_bytes);
     int64_t kb_per = kb_;
     double least = std::numeric_limits<double>::infinity();
     for (int64_t g = 1; g <= kb_; ++g) {  // (g = kb_ always qualifies)

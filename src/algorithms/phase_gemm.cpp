@@ -135,8 +135,7 @@ class PhaseGemm final : public Algorithm {
     const int64_t nr = kernel_.nr, pixels = p.in_height * p.in_width;
     const int64_t images = p.batch * p.groups;
     const int64_t fits = topology().l2_bytes / 2 / (cgp_ * int64_t{sizeof(float)});
-    const double weight_bytes = double(rows_padded_ * cgp_) * sizeof(float);
-    const double streamed = weight_bytes > double(topology().l2_bytes) / 2 ? weight_bytes : 0.0;
+    const double streamed = cost::streamed_from_l3(double(rows_padded_ * cgp_) * sizeof(float));
     const int64_t amortized = round_up(
         int64_t(20 * streamed / cost::kL3Bytes * fma_rate / double(rows_padded_ * cgp_)), nr);
     block_ = std::clamp(std::max(fits / nr * nr, amortized), nr, round_up(pixels, nr));
