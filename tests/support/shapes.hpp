@@ -53,6 +53,85 @@ inline std::vector<ConvParams> random_shapes(Op op, int count, unsigned seed) {
   return shapes;
 }
 
+// Seeded layers of network sizes (tens to hundreds of channels, images up to 40 wide), every
+// parameter drawn, for the blocking that tiny shapes never reach: several blocks of channels,
+// cache blocks, bands and groups of work items, chunks of long rows. Layer i comes from family
+// i mod 6, each a kind of layer that one algorithm takes (dense, depthwise with multipliers,
+// grouped with 4, 8 or 16 outputs per group, a first layer of 1-4 channels, a transposed
+// filter no larger than its stride, many channels on a small image), so that a handful of
+// layers reaches every algorithm. At most max_macs multiply-adds each.
+struct RandomLayer {
+  Op op;
+  ConvParams params;
+};
+inline std::vector<RandomLayer> random_layers(int count, unsigned seed, double max_macs) {
+  std::mt19937 rng(seed);
+  auto pick = [&](int64_t lo, int64_t hi) {
+    return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
+  };
+  std::vector<RandomLayer> layers;
+  for (int family = 0; static_cast<int>(layers.size()) < count; family = (family + 1) % 6) {
+    ConvParams p;
+    const bool transposed = family == 4 || (family != 2 && family != 3 && pick(0, 2) == 0);
+    int64_t in_per_group = pick(1, 48), out_per_group = pick(1, 48);
+    if (family == 1) {  // depthwise, with channel multipliers
+      p.groups = pick(8, 96);
+      in_per_group = 1;
+      out_per_group = pick(1, 3);
+    } else if (family == 2) {
+      p.groups = pick(2, 16);
+      in_per_group = pick(2, 24);
+      out_per_group = 4 << pick(0, 2);
+    } else if (family == 3) {
+      in_per_group = pick(1, 4);
+    } else if (family == 5) {
+      in_per_group = pick(100, 520);
+      out_per_group = pick(40, 300);
+    }
+    p.in_channels = p.groups * in_per_group;
+    p.out_channels = p.groups * out_per_group;
+    p.batch = pick(0, 4) == 0 ? 2 : 1;
+    p.in_height = family == 5 ? pick(1, 9) : pick(1, 24);
+    p.in_width = family == 5 ? pick(1, 14) : pick(1, 40);
+    p.kernel_h = pick(0, 4) == 0 ? 7 : pick(1, 4);
+    p.kernel_w = pick(0, 1) ? p.kernel_h : pick(1, 5);
+    p.stride_h = pick(0, 1) ? 1 : pick(2, 3);
+    p.stride_w = pick(0, 2) ? std::min<int64_t>(p.stride_h, 2) : pick(1, 4);
+    p.dilation_h = p.dilation_w = pick(0, 4) == 0 ? pick(2, 3) : 1;
+    if (family == 4) {  // every phase a 1x1 filter
+      p.stride_h = pick(1, 4);
+      p.stride_w = pick(1, 4);
+      p.dilation_h = p.dilation_w = 1;
+      p.kernel_h = pick(1, p.stride_h);
+      p.kernel_w = pick(1, p.stride_w);
+    }
+    const int64_t span_h = (p.kernel_h - 1) * p.dilation_h;
+    const int64_t span_w = (p.kernel_w - 1) * p.dilation_w;
+    p.pad_top = pick(0, span_h);
+    p.pad_bottom = pick(0, 3) ? p.pad_top : pick(0, span_h + 1);
+    p.pad_left = pick(0, span_w);
+    p.pad_right = pick(0, 3) ? p.pad_left : pick(0, span_w + 1);
+    if (transposed && pick(0, 2) == 0) {
+      p.output_padding_h = pick(0, std::max(p.stride_h, p.dilation_h) - 1);
+      p.output_padding_w = pick(0, std::max(p.stride_w, p.dilation_w) - 1);
+    }
+    p.layout = family == 4 || pick(0, 1) ? Layout::nchw : Layout::nhwc;
+    if (transposed) std::swap(p.in_channels, p.out_channels);  // weights [C][K/G][R][S]
+    const Op op = transposed ? Op::conv_transpose2d : Op::conv2d;
+    try {
+      // Products: each pixel of the smaller side (a forward output, a transposed input) with
+      // every tap of every channel pair of its group.
+      const Extent out = output_size(op, p);
+      const Extent pixels = transposed ? Extent{p.in_height, p.in_width} : out;
+      const double macs = double(p.batch * pixels.height * pixels.width) *
+                          double(p.groups * in_per_group * out_per_group * p.kernel_h * p.kernel_w);
+      if (macs <= max_macs) layers.push_back({op, p});
+    } catch (const std::invalid_argument&) {
+    }
+  }
+  return layers;
+}
+
 // The transposed convolution that is the adjoint of `conv`: from its output back to its input
 // size, the same weights; output padding recovers the rows the forward stride dropped.
 inline ConvParams adjoint_of(const ConvParams& conv) {
