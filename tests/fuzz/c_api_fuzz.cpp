@@ -1,17 +1,21 @@
 // libFuzzer target: arbitrary parameter structs and small buffers to every C entry point. A
 // rejection must be a clean SVK_INVALID_ARGUMENT with a message and an untouched dst; an
-// accepted call must stay inside buffers of exactly the documented sizes (ASan checks).
+// accepted call must stay inside buffers of exactly the documented sizes (ASan checks) and,
+// where the layer is small enough, compute what the reference path computes.
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <vector>
 
 #include "api/c_calls.h"
+#include "support/scoped_env.hpp"
 #include "svertka/svertka.h"
 
 namespace {
 
 constexpr float kCanary = -9.75f;
 constexpr int64_t kMaxElements = 1 << 16;  // run only what is small enough to be quick
+constexpr double kMaxCheckedMacs = 1 << 20;  // and compare with the reference below this
 
 class Input {
  public:
@@ -52,6 +56,41 @@ void check_rejection(svk_status status, const std::vector<float>& dst) {
   }
 }
 
+// Values in [-1, 1) from a fixed sequence: a result that reads a wrong element differs.
+void fill(std::vector<float>& v, uint32_t seed) {
+  for (float& x : v) {
+    seed = seed * 1664525u + 1013904223u;
+    x = float(seed >> 8) / float(1 << 23) - 1.0f;
+  }
+}
+
+std::vector<float> absolute(const std::vector<float>& v) {
+  std::vector<float> a(v.size());
+  for (size_t i = 0; i < v.size(); ++i) a[i] = std::fabs(v[i]);
+  return a;
+}
+
+using Call = svk_status (*)(const svk_conv_params*, const float*, const float*, const float*,
+                            float*);
+
+// got against the same call on the reference path, within 1e-5 of each output's sum of |terms|
+// (the call on |src|, |weights|, |bias|).
+void check_against_reference(Call call, const svk_conv_params& p, const std::vector<float>& src,
+                             const std::vector<float>& weights, const std::vector<float>* bias,
+                             const std::vector<float>& got) {
+  const svertka::test::ScopedEnv reference{{"SVERTKA_ISA", "reference"}, {"SVERTKA_ALGO", ""}};
+  std::vector<float> want(got.size()), magnitude(got.size());
+  const std::vector<float> abs_bias = bias ? absolute(*bias) : std::vector<float>();
+  if (call(&p, src.data(), weights.data(), bias ? bias->data() : nullptr, want.data()) != SVK_OK ||
+      call(&p, absolute(src).data(), absolute(weights).data(), bias ? abs_bias.data() : nullptr,
+           magnitude.data()) != SVK_OK) {
+    fail();
+  }
+  for (size_t i = 0; i < got.size(); ++i) {
+    if (!(std::fabs(double(want[i]) - got[i]) <= 1e-5 * magnitude[i])) fail();
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -86,14 +125,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const bool runnable = sized == SVK_OK && src_n > 0 && dst_n > 0 && w_n > 0;
   // Exact sizes when the call is valid, so that ASan catches a single element too many;
   // a few floats otherwise (they must not be touched).
-  std::vector<float> src(runnable ? src_n : 4, 0.5f), weights(runnable ? w_n : 4, 0.25f),
-      bias(runnable ? p.out_channels : 4, 1.0f), dst(runnable ? dst_n : 4, kCanary);
+  std::vector<float> src(runnable ? src_n : 4), weights(runnable ? w_n : 4),
+      bias(runnable ? p.out_channels : 4), dst(runnable ? dst_n : 4, kCanary);
+  fill(src, 1);
+  fill(weights, 2);
+  fill(bias, 3);
+  // Multiply-adds: each output with C/groups·kh·kw inputs, or each input with K/groups·kh·kw.
+  const double macs = runnable ? double(transposed ? src_n : dst_n) *
+                                     double(transposed ? p.out_channels : p.in_channels) /
+                                     double(p.groups) * double(p.kernel_h) * double(p.kernel_w)
+                               : 0;
+  const bool checked = runnable && macs <= kMaxCheckedMacs;
   if (runnable || sized != SVK_OK) {
-    auto call = transposed ? svk_conv_transpose2d : svk_conv2d;
+    Call call = transposed ? svk_conv_transpose2d : svk_conv2d;
     const svk_status s = call(&p, src.data(), weights.data(), with_bias ? bias.data() : nullptr,
                               dst.data());
     if (runnable && s != SVK_OK) fail();
     check_rejection(s, dst);
+    if (checked) check_against_reference(call, p, src, weights, with_bias ? &bias : nullptr, dst);
     std::fill(dst.begin(), dst.end(), kCanary);
     svk_plan* plan = reinterpret_cast<svk_plan*>(&dst);
     const svk_status c = call_plan_create(&plan, raw_op, &p, weights.data());
@@ -102,6 +151,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (c == SVK_OK) {
       if (svk_plan_execute(plan, src.data(), dst.data()) != SVK_OK) fail();
       svk_plan_destroy(plan);
+      if (checked) check_against_reference(call, p, src, weights, nullptr, dst);
     } else {
       check_rejection(c, dst);
     }
