@@ -2,6 +2,7 @@
 // rejection must be a clean SVK_INVALID_ARGUMENT with a message and an untouched dst; an
 // accepted call must stay inside buffers of exactly the documented sizes (ASan checks) and,
 // where the layer is small enough, compute what the reference path computes.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -91,6 +92,37 @@ void check_against_reference(Call call, const svk_conv_params& p, const std::vec
   }
 }
 
+// An accepted upsampling against the interpolation formula (align_corners=True), within 1e-5
+// of the sum of the |terms| of each output.
+void check_upsampling(const std::vector<float>& src, int64_t batch, int64_t channels,
+                      int64_t height, int64_t width, int64_t factor, bool nhwc,
+                      const std::vector<float>& got) {
+  const int64_t oh = (height - 1) * factor + 1, ow = (width - 1) * factor + 1;
+  auto index = [&](int64_t h, int64_t w, int64_t n, int64_t c, int64_t y, int64_t x) {
+    return nhwc ? ((n * h + y) * w + x) * channels + c : ((n * channels + c) * h + y) * w + x;
+  };
+  for (int64_t n = 0; n < batch; ++n)
+    for (int64_t c = 0; c < channels; ++c)
+      for (int64_t oy = 0; oy < oh; ++oy)
+        for (int64_t ox = 0; ox < ow; ++ox) {
+          const int64_t y0 = oy / factor, x0 = ox / factor;
+          const int64_t y1 = std::min(y0 + 1, height - 1), x1 = std::min(x0 + 1, width - 1);
+          const double y = double(oy % factor) / double(factor);
+          const double x = double(ox % factor) / double(factor);
+          auto in = [&](int64_t iy, int64_t ix) {
+            return double(src[index(height, width, n, c, iy, ix)]);
+          };
+          const double terms[] = {(1 - y) * (1 - x) * in(y0, x0), (1 - y) * x * in(y0, x1),
+                                  y * (1 - x) * in(y1, x0), y * x * in(y1, x1)};
+          double want = 0, magnitude = 0;
+          for (double t : terms) {
+            want += t;
+            magnitude += std::fabs(t);
+          }
+          if (!(std::fabs(want - got[index(oh, ow, n, c, oy, ox)]) <= 1e-5 * magnitude)) fail();
+        }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -169,11 +201,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                              : -1;
   const bool certainly_invalid = !layout_ok || !dims_ok || factor < 1;
   if (up_dst > 0 || certainly_invalid) {
-    std::vector<float> usrc(up_dst > 0 ? up_src : 4, 0.5f), udst(up_dst > 0 ? up_dst : 4, kCanary);
+    std::vector<float> usrc(up_dst > 0 ? up_src : 4), udst(up_dst > 0 ? up_dst : 4, kCanary);
+    fill(usrc, 4);
     const svk_status u = call_upsample_bilinear(usrc.data(), p.batch, p.in_channels, uh, uw,
                                                 factor, raw_layout, udst.data());
     if ((u == SVK_OK) != !certainly_invalid) fail();
     check_rejection(u, udst);
+    if (u == SVK_OK) {
+      check_upsampling(usrc, p.batch, p.in_channels, uh, uw, factor, raw_layout == SVK_NHWC, udst);
+    }
   }
   return 0;
 }
