@@ -79,9 +79,10 @@ inline std::vector<RandomLayer> random_layers(int count, unsigned seed, double m
       in_per_group = 1;
       out_per_group = pick(1, 3);
     } else if (family == 2) {
+      constexpr int64_t kOutputs[] = {8, 16, 4};  // 8 first: both ISAs' grouped kernels take it
       p.groups = pick(2, 16);
       in_per_group = pick(2, 24);
-      out_per_group = 4 << pick(0, 2);
+      out_per_group = kOutputs[layers.size() / 6 % 3];
     } else if (family == 3) {
       in_per_group = pick(1, 4);
     } else if (family == 5) {
@@ -98,6 +99,8 @@ inline std::vector<RandomLayer> random_layers(int count, unsigned seed, double m
     p.stride_h = pick(0, 1) ? 1 : pick(2, 3);
     p.stride_w = pick(0, 2) ? std::min<int64_t>(p.stride_h, 2) : pick(1, 4);
     p.dilation_h = p.dilation_w = pick(0, 4) == 0 ? pick(2, 3) : 1;
+    if (family == 2) p.stride_w = std::min<int64_t>(p.stride_w, 2);  // grouped's row kernels
+    if (family == 3) p.kernel_w = std::max<int64_t>(p.kernel_w, 2);  // a column to fold
     if (family == 4) {  // every phase a 1x1 filter
       p.stride_h = pick(1, 4);
       p.stride_w = pick(1, 4);
