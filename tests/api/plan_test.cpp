@@ -56,25 +56,28 @@ TEST(Plan, ExecutingTwiceGivesTheSameBits) {
   }
 }
 
+// Each thread on its own input: a buffer that executions shared by mistake would mix them.
 TEST(Plan, ConcurrentExecutionsOfOnePlanGiveTheSameBits) {
   std::mt19937 rng(2);
   for (const Layer& l : layers()) {
     const BufferSizes s = buffer_sizes(l.op, l.params);
-    const auto src = random_floats(s.src, rng), w = random_floats(s.weights, rng),
-               b = random_floats(s.bias, rng);
+    const auto w = random_floats(s.weights, rng), b = random_floats(s.bias, rng);
     const Plan plan(l.op, l.params, w, b);
-    std::vector<float> want(s.dst);
-    plan.execute(src, want);
     constexpr int kThreads = 4;
+    std::vector<std::vector<float>> src, want(kThreads, std::vector<float>(s.dst));
+    for (int i = 0; i < kThreads; ++i) {
+      src.push_back(random_floats(s.src, rng));
+      plan.execute(src[i], want[i]);
+    }
     std::vector<std::vector<float>> got(kThreads, std::vector<float>(s.dst));
     std::vector<std::thread> threads;
     for (int i = 0; i < kThreads; ++i) {
       threads.emplace_back([&, i] {
-        for (int rep = 0; rep < 10; ++rep) plan.execute(src, got[i]);
+        for (int rep = 0; rep < 10; ++rep) plan.execute(src[i], got[i]);
       });
     }
     for (auto& t : threads) t.join();
-    for (const auto& g : got) EXPECT_EQ(g, want) << plan.describe();
+    for (int i = 0; i < kThreads; ++i) EXPECT_EQ(got[i], want[i]) << plan.describe();
   }
 }
 
