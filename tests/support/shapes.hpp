@@ -55,8 +55,8 @@ inline std::vector<ConvParams> random_shapes(Op op, int count, unsigned seed) {
 
 // Seeded layers of network sizes (tens to hundreds of channels, images up to 40 wide), every
 // parameter drawn, for the blocking that tiny shapes never reach: several blocks of channels,
-// cache blocks, bands and groups of work items, chunks of long rows. Layer i comes from family
-// i mod 6, each a kind of layer that one algorithm takes (dense, depthwise with multipliers,
+// cache blocks, bands and groups of work items, chunks of long rows. The draws cycle through six
+// families, each a kind of layer that one algorithm takes (dense, depthwise with multipliers,
 // grouped with 4, 8 or 16 outputs per group, a first layer of 1-4 channels, a transposed
 // filter no larger than its stride, many channels on a small image), so that a handful of
 // layers reaches every algorithm. At most max_macs multiply-adds each.
@@ -122,7 +122,7 @@ inline std::vector<RandomLayer> random_layers(int count, unsigned seed, double m
     if (transposed) std::swap(p.in_channels, p.out_channels);  // weights [C][K/G][R][S]
     const Op op = transposed ? Op::conv_transpose2d : Op::conv2d;
     try {
-      // Products: each pixel of the smaller side (a forward output, a transposed input) with
+      // Products: each output pixel of a convolution (input pixel of a transposed one) with
       // every tap of every channel pair of its group.
       const Extent out = output_size(op, p);
       const Extent pixels = transposed ? Extent{p.in_height, p.in_width} : out;
