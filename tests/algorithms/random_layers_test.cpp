@@ -6,11 +6,10 @@
 
 #include <cstdlib>
 #include <map>
-#include <optional>
 #include <stdexcept>
-#include <thread>
 
 #include "algorithm.hpp"
+#include "support/concurrent.hpp"
 #include "support/forced_algorithm.hpp"
 #include "support/shapes.hpp"
 
@@ -63,26 +62,14 @@ TEST_P(RandomLayers, EveryAlgorithmThatAppliesMatchesTheReference) {
 // lone executions: the library's arenas and per-thread buffers keep concurrent executions
 // apart, whatever each algorithm shares among its tasks.
 TEST_P(RandomLayers, ConcurrentExecutionsGiveTheBitsOfLoneOnes) {
-  constexpr int kCallers = 3;
   std::mt19937 rng(6);
   for (const auto& [op, params] : random_layers(12, 31, 5e5)) {
     const BufferSizes s = buffer_sizes(op, params);
     const auto w = random_floats(s.weights, rng), b = random_floats(s.bias, rng);
     std::vector<std::vector<float>> src;
-    for (int i = 0; i < kCallers; ++i) src.push_back(random_floats(s.src, rng));
-    for_each_algorithm([&] {
-      const Plan plan(op, params, w, b);
-      std::vector<std::vector<float>> want(kCallers, std::vector<float>(s.dst)), got = want;
-      for (int i = 0; i < kCallers; ++i) plan.execute(src[i], want[i]);
-      std::vector<std::thread> callers;
-      for (int i = 0; i < kCallers; ++i) {
-        callers.emplace_back([&, i] {
-          for (int rep = 0; rep < 2; ++rep) plan.execute(src[i], got[i]);
-        });
-      }
-      for (auto& t : callers) t.join();
-      for (int i = 0; i < kCallers; ++i) EXPECT_EQ(got[i], want[i]) << plan.describe();
-    });
+    for (int i = 0; i < 3; ++i) src.push_back(random_floats(s.src, rng));
+    for_each_algorithm(
+        [&] { expect_concurrent_executions_match(Plan(op, params, w, b), src, s.dst, 2); });
   }
 }
 

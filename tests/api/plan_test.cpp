@@ -4,9 +4,9 @@
 
 #include <cstdlib>
 #include <stdexcept>
-#include <thread>
 
 #include "support/check.hpp"
+#include "support/concurrent.hpp"
 
 namespace svertka::test {
 namespace {
@@ -56,28 +56,15 @@ TEST(Plan, ExecutingTwiceGivesTheSameBits) {
   }
 }
 
-// Each thread on its own input: a buffer that executions shared by mistake would mix them.
 TEST(Plan, ConcurrentExecutionsOfOnePlanGiveTheSameBits) {
   std::mt19937 rng(2);
   for (const Layer& l : layers()) {
     const BufferSizes s = buffer_sizes(l.op, l.params);
     const auto w = random_floats(s.weights, rng), b = random_floats(s.bias, rng);
     const Plan plan(l.op, l.params, w, b);
-    constexpr int kThreads = 4;
-    std::vector<std::vector<float>> src, want(kThreads, std::vector<float>(s.dst));
-    for (int i = 0; i < kThreads; ++i) {
-      src.push_back(random_floats(s.src, rng));
-      plan.execute(src[i], want[i]);
-    }
-    std::vector<std::vector<float>> got(kThreads, std::vector<float>(s.dst));
-    std::vector<std::thread> threads;
-    for (int i = 0; i < kThreads; ++i) {
-      threads.emplace_back([&, i] {
-        for (int rep = 0; rep < 10; ++rep) plan.execute(src[i], got[i]);
-      });
-    }
-    for (auto& t : threads) t.join();
-    for (int i = 0; i < kThreads; ++i) EXPECT_EQ(got[i], want[i]) << plan.describe();
+    std::vector<std::vector<float>> src;
+    for (int i = 0; i < 4; ++i) src.push_back(random_floats(s.src, rng));
+    expect_concurrent_executions_match(plan, src, s.dst, 10);
   }
 }
 
