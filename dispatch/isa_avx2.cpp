@@ -12,9 +12,9 @@ using Arch = xsimd::fma3<xsimd::avx2>;
 constexpr int U = kInterleave;
 
 constexpr Brgemm kGemm[] = {
-    {"brgemm_f32_6x16_row8__avx2_fma", 6, 16, U, kernels::brgemm<Arch, 6, 2, U>},
-    {"brgemm_f32_4x24_row8__avx2_fma", 4, 24, U, kernels::brgemm<Arch, 4, 3, U>},
-    {"brgemm_f32_4x16_row8__avx2_fma", 4, 16, U, kernels::brgemm<Arch, 4, 2, U>},
+    kernels::block<Arch, 6, 2, U>("brgemm_f32_6x16_row8__avx2_fma"),
+    kernels::block<Arch, 4, 3, U>("brgemm_f32_4x24_row8__avx2_fma"),
+    kernels::block<Arch, 4, 2, U>("brgemm_f32_4x16_row8__avx2_fma"),
 };
 
 // Rows 16 apart: stride 2 over channel blocks; rows C·stride apart: NHWC input read in place
@@ -22,42 +22,46 @@ constexpr Brgemm kGemm[] = {
 // stride 2 and the channel counts networks have, so that a layer the model or the tuner gives
 // 4x24 reads its NHWC input in place rather than reordered (ResNet's last layers).
 constexpr Brgemm kDirect[] = {
-    {"brgemm_f32_6x16_row16__avx2_fma", 6, 16, 2 * U, kernels::brgemm<Arch, 6, 2, 2 * U>},
-    {"brgemm_f32_6x16_row24__avx2_fma", 6, 16, 24, kernels::brgemm<Arch, 6, 2, 24>},
-    {"brgemm_f32_6x16_row32__avx2_fma", 6, 16, 32, kernels::brgemm<Arch, 6, 2, 32>},
-    {"brgemm_f32_6x16_row40__avx2_fma", 6, 16, 40, kernels::brgemm<Arch, 6, 2, 40>},
-    {"brgemm_f32_6x16_row48__avx2_fma", 6, 16, 48, kernels::brgemm<Arch, 6, 2, 48>},
-    {"brgemm_f32_6x16_row64__avx2_fma", 6, 16, 64, kernels::brgemm<Arch, 6, 2, 64>},
-    {"brgemm_f32_6x16_row128__avx2_fma", 6, 16, 128, kernels::brgemm<Arch, 6, 2, 128>},
-    {"brgemm_f32_6x16_row256__avx2_fma", 6, 16, 256, kernels::brgemm<Arch, 6, 2, 256>},
-    {"brgemm_f32_6x16_row512__avx2_fma", 6, 16, 512, kernels::brgemm<Arch, 6, 2, 512>},
-    {"brgemm_f32_6x16_row1024__avx2_fma", 6, 16, 1024, kernels::brgemm<Arch, 6, 2, 1024>},
-    {"brgemm_f32_6x16_row2048__avx2_fma", 6, 16, 2048, kernels::brgemm<Arch, 6, 2, 2048>},
-    {"brgemm_f32_4x24_row16__avx2_fma", 4, 24, 16, kernels::brgemm<Arch, 4, 3, 16>},
-    {"brgemm_f32_4x24_row64__avx2_fma", 4, 24, 64, kernels::brgemm<Arch, 4, 3, 64>},
-    {"brgemm_f32_4x24_row128__avx2_fma", 4, 24, 128, kernels::brgemm<Arch, 4, 3, 128>},
-    {"brgemm_f32_4x24_row256__avx2_fma", 4, 24, 256, kernels::brgemm<Arch, 4, 3, 256>},
-    {"brgemm_f32_4x24_row512__avx2_fma", 4, 24, 512, kernels::brgemm<Arch, 4, 3, 512>},
-    {"brgemm_f32_4x24_row1024__avx2_fma", 4, 24, 1024, kernels::brgemm<Arch, 4, 3, 1024>},
-    {"brgemm_f32_4x24_row2048__avx2_fma", 4, 24, 2048, kernels::brgemm<Arch, 4, 3, 2048>},
+    kernels::block<Arch, 6, 2, 2 * U>("brgemm_f32_6x16_row16__avx2_fma"),
+    kernels::block<Arch, 6, 2, 24>("brgemm_f32_6x16_row24__avx2_fma"),
+    kernels::block<Arch, 6, 2, 32>("brgemm_f32_6x16_row32__avx2_fma"),
+    kernels::block<Arch, 6, 2, 40>("brgemm_f32_6x16_row40__avx2_fma"),
+    kernels::block<Arch, 6, 2, 48>("brgemm_f32_6x16_row48__avx2_fma"),
+    kernels::block<Arch, 6, 2, 64>("brgemm_f32_6x16_row64__avx2_fma"),
+    kernels::block<Arch, 6, 2, 128>("brgemm_f32_6x16_row128__avx2_fma"),
+    kernels::block<Arch, 6, 2, 256>("brgemm_f32_6x16_row256__avx2_fma"),
+    kernels::block<Arch, 6, 2, 512>("brgemm_f32_6x16_row512__avx2_fma"),
+    kernels::block<Arch, 6, 2, 1024>("brgemm_f32_6x16_row1024__avx2_fma"),
+    kernels::block<Arch, 6, 2, 2048>("brgemm_f32_6x16_row2048__avx2_fma"),
+    kernels::block<Arch, 4, 3, 16>("brgemm_f32_4x24_row16__avx2_fma"),
+    kernels::block<Arch, 4, 3, 64>("brgemm_f32_4x24_row64__avx2_fma"),
+    kernels::block<Arch, 4, 3, 128>("brgemm_f32_4x24_row128__avx2_fma"),
+    kernels::block<Arch, 4, 3, 256>("brgemm_f32_4x24_row256__avx2_fma"),
+    kernels::block<Arch, 4, 3, 512>("brgemm_f32_4x24_row512__avx2_fma"),
+    kernels::block<Arch, 4, 3, 1024>("brgemm_f32_4x24_row1024__avx2_fma"),
+    kernels::block<Arch, 4, 3, 2048>("brgemm_f32_4x24_row2048__avx2_fma"),
 };
 
 // One vector wide, for grouped convolution: rows one pixel's chunk of channels x the stride
 // apart, with one group (bcast 1) or two interleaved groups per vector (bcast 2); the row form
 // for 3-wide filters at stride 1.
 constexpr Brgemm kGrouped[] = {
-    {"brgemm_f32_12x8_row8__avx2_fma", 12, 8, 8, kernels::brgemm<Arch, 12, 1, 8>},
-    {"brgemm_f32_12x8_row16__avx2_fma", 12, 8, 16, kernels::brgemm<Arch, 12, 1, 16>},
-    {"brgemm_f32_12x8_row32__avx2_fma", 12, 8, 32, kernels::brgemm<Arch, 12, 1, 32>},
-    {"brgemm_f32_12x8_row64__avx2_fma", 12, 8, 64, kernels::brgemm<Arch, 12, 1, 64>},
+    kernels::block<Arch, 12, 1, 8>("brgemm_f32_12x8_row8__avx2_fma"),
+    kernels::block<Arch, 12, 1, 16>("brgemm_f32_12x8_row16__avx2_fma"),
+    kernels::block<Arch, 12, 1, 32>("brgemm_f32_12x8_row32__avx2_fma"),
+    kernels::block<Arch, 12, 1, 64>("brgemm_f32_12x8_row64__avx2_fma"),
     {"brgemm_f32_12x8_row16_bcast2__avx2_fma", 12, 8, 16, kernels::brgemm<Arch, 12, 1, 16, 2>, 2},
     {"brgemm_f32_12x8_row32_bcast2__avx2_fma", 12, 8, 32, kernels::brgemm<Arch, 12, 1, 32, 2>, 2},
     {"brgemm_f32_12x8_row64_bcast2__avx2_fma", 12, 8, 64, kernels::brgemm<Arch, 12, 1, 64, 2>, 2},
     {"brgemm_row3_f32_10x8_row8__avx2_fma", 10, 8, 8, kernels::brgemm_row<Arch, 10, 3, 8, 1>, 1, 3},
-    {"brgemm_row3_f32_10x8_row16__avx2_fma", 10, 8, 16, kernels::brgemm_row<Arch, 10, 3, 16, 1>, 1, 3},
-    {"brgemm_row3_f32_10x8_row32__avx2_fma", 10, 8, 32, kernels::brgemm_row<Arch, 10, 3, 32, 1>, 1, 3},
-    {"brgemm_row3_f32_10x8_row16_bcast2__avx2_fma", 10, 8, 16, kernels::brgemm_row<Arch, 10, 3, 16, 2>, 2, 3},
-    {"brgemm_row3_f32_10x8_row32_bcast2__avx2_fma", 10, 8, 32, kernels::brgemm_row<Arch, 10, 3, 32, 2>, 2, 3},
+    {"brgemm_row3_f32_10x8_row16__avx2_fma", 10, 8, 16, kernels::brgemm_row<Arch, 10, 3, 16, 1>, 1,
+     3},
+    {"brgemm_row3_f32_10x8_row32__avx2_fma", 10, 8, 32, kernels::brgemm_row<Arch, 10, 3, 32, 1>, 1,
+     3},
+    {"brgemm_row3_f32_10x8_row16_bcast2__avx2_fma", 10, 8, 16,
+     kernels::brgemm_row<Arch, 10, 3, 16, 2>, 2, 3},
+    {"brgemm_row3_f32_10x8_row32_bcast2__avx2_fma", 10, 8, 32,
+     kernels::brgemm_row<Arch, 10, 3, 32, 2>, 2, 3},
 };
 
 }  // namespace

@@ -623,23 +623,29 @@ class Direct final : public Algorithm {
                    (seg.lo * pass.in_step_x + tap.dx) * pixel_stride_;
         b[batch++] = w + ti * cgp_ * nr;
       }
-      for (int64_t i = seg.lo; i < seg.hi; i += mr) {
+      const int64_t a_step = mr * pass.in_step_x * pixel_stride_;
+      const int64_t ldc = pass.out_step_x * p.out_channels;
+      const auto in_place_c = [&](int64_t start) {
+        const Pixel at = output(pass, j, start);
+        return dst + ((n * pr_.out_h + at.oy) * pr_.out_w + at.ox) * p.out_channels + g * kg_ +
+               kb * nr;
+      };
+      int64_t i = seg.lo;
+      if (in_place) {  // the whole tiles in one strip
+        const int64_t tiles = (seg.hi - seg.lo) / mr;
+        main_.strip(tiles, a_step, mr * ldc, batch, a, b, cgp_, block_stride_, in_place_c(i), ldc,
+                    Init::bias_cols, bias);
+        i += tiles * mr;
+      }
+      for (; i < seg.hi; i += mr) {
         // The last tile overlaps the one before, inside the segment (whole tiles fit in it;
         // the item's part of it may be narrower).
         const int64_t start = std::max(whole.lo, std::min(i, seg.hi - mr));
         const int64_t shift = (start - seg.lo) * pass.in_step_x * pixel_stride_;
         for (int64_t x = 0; x < batch; ++x) as[x] = a[x] + shift;
-        const Pixel at = output(pass, j, start);
         if (in_place) {
-          float* c = dst + ((n * pr_.out_h + at.oy) * pr_.out_w + at.ox) * p.out_channels +
-                     g * kg_ + kb * nr;
-          const int64_t ldc = pass.out_step_x * p.out_channels;
-          // The next tile's output lines, owned for writing while this tile computes: a
-          // store that misses waits for its line (whole layers larger than the caches).
-          for (int64_t x = 0; x < mr; ++x) {
-            for (int64_t q = 0; q < nr; q += 16) __builtin_prefetch(c + (mr + x) * ldc + q, 1);
-          }
-          main_.run(batch, as, b, cgp_, block_stride_, c, ldc, Init::bias_cols, bias);
+          main_.run(batch, as, b, cgp_, block_stride_, in_place_c(start), ldc, Init::bias_cols,
+                    bias);
         } else {
           main_.run(batch, as, b, cgp_, block_stride_, t, nr, Init::bias_cols, bias);
           store(t, mr, [&](int64_t x) { return output(pass, j, start + x); }, n, g, kb, dst);

@@ -1,9 +1,11 @@
 // Every brgemm microkernel of every ISA this CPU runs, against a scalar loop: full tiles through
-// the kernel alone (batches of 1 and 3, strided A rows and blocks as direct convolution reads
-// them, two groups interleaved per vector for the grouped kernels), every partial m <= MR,
-// n <= NR through the driver that owns the edges, real reduction lengths 0, 1, odd and large
-// (zero-padded to the interleave), and every init.
+// the kernel alone and in strips (batches of 1 and 3, strided A rows and blocks as direct
+// convolution reads them, two groups interleaved per vector for the grouped kernels), every partial
+// m <= MR, n <= NR through the driver that owns the edges, real reduction lengths 0, 1, odd and
+// large (zero-padded to the interleave), and every init.
 #include <gtest/gtest.h>
+
+#include <algorithm>
 
 #include "algorithms/gemm_driver.hpp"
 #include "kernel_tables.hpp"
@@ -125,6 +127,40 @@ TEST_P(BrgemmKernel, FullTileAloneMatchesScalarLoop) {
               << kr.name << " batch=" << batch << " k=" << k << " init=" << int(init);
         }
   }
+}
+
+// A strip of tiles as direct convolution calls it on a row of pixels: tile m's A micro-panel
+// a_step floats after tile m-1's, its C rows MR·NR floats after; the same bias for every tile
+// (bias_cols), or C accumulated. No tiles writes nothing.
+TEST_P(BrgemmKernel, StripOfTilesMatchesScalarLoop) {
+  std::mt19937 rng(5);
+  int tested = 0;
+  for (const Brgemm& kr : all()) {
+    if (!kr.strip) continue;
+    for (int tiles : {0, 1, 2, 5})
+      for (int batch : {1, 3})
+        for (int64_t k : {1, 33})
+          for (Init init : {Init::bias_cols, Init::accumulate}) {
+            const int64_t m = tiles * kr.mr;
+            const Case cs = make_case(kr, m, kr.nr, k, batch, batch == 1 ? 0 : 3 * U, rng);
+            std::vector<float> want, mag, c = cs.c0;
+            expected(kr, cs, init, want, mag);
+            c.resize(m * kr.nr + kr.nr, -7.0f);  // a row past the strip, not to be written
+            std::vector<const float*> a, b;
+            for (const Element& e : cs.batch) a.push_back(e.pa.data()), b.push_back(e.pb.data());
+            kr.strip(tiles, (cs.kp / U + 1) * cs.a_block, kr.mr * kr.nr, batch, a.data(), b.data(),
+                     cs.kp, cs.a_block, c.data(), kr.nr, init, cs.bias.data());
+            const std::vector<float> got(c.begin(), c.begin() + m * kr.nr);
+            EXPECT_TRUE(close(want, got, mag))
+                << kr.name << " tiles=" << tiles << " batch=" << batch << " k=" << k
+                << " init=" << int(init);
+            EXPECT_TRUE(
+                std::all_of(c.begin() + m * kr.nr, c.end(), [](float x) { return x == -7.0f; }))
+                << kr.name << " tiles=" << tiles << ": wrote past the strip";
+            ++tested;
+          }
+  }
+  EXPECT_GT(tested, 0);
 }
 
 // The row form as the grouped algorithm calls it: each batch element a filter row of MR + KW - 1
