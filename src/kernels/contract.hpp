@@ -41,9 +41,10 @@ enum class Init : int { accumulate, bias_rows, bias_cols };
 using BrgemmFn = void (*)(int64_t batch, const float* const* a, const float* const* b, int64_t kc,
                           int64_t a_block, float* c, int64_t ldc, Init init, const float* bias);
 
-// brgemm over a strip of `tiles` tiles that share B, tile m reading A at a[t] + m·a_step and
-// writing C at c + m·c_step, init and bias the same for every tile: a row of output pixels read
-// and written in place. One call a strip, not a tile: a pointwise layer's reduction is 64
+// brgemm over a strip of `tiles` tiles that share B: the block of tiles·MR rows whose tile m
+// reads A at a[t] + m·a_step and writes C at c + m·c_step (Init::bias_rows: bias + m·MR; the
+// other inits as brgemm's for every tile). A row of output pixels read and written in place, a
+// column of GEMM tiles. One call a strip, not a tile: a pointwise layer's reduction is 64
 // channels, about 400 cycles a tile on AVX2, and the caller's loop around brgemm calls took 8%
 // of its time (Zen 3). While a tile computes, the next tile's C lines are fetched: its stores
 // would otherwise wait for lines from memory (layers larger than the caches).
@@ -55,9 +56,11 @@ using BrgemmStripFn = void (*)(int64_t tiles, int64_t a_step, int64_t c_step, in
 // The GEMM microkernel with B read in place, for NCHW pointwise layers (B is then the input
 // itself, kc channel rows of H·W pixels): C[MR x NR] (=|+=) A·B, A one micro-panel packed as
 // for gemm[0] ([kc/U][MR][U]), B kc rows ldb floats apart of which NR floats each are read
-// (unaligned); c, ldc, init and bias as brgemm's. gemm[0]'s register block.
-using BrgemmStridedBFn = void (*)(const float* a, const float* b, int64_t ldb, int64_t kc, float* c,
-                                  int64_t ldc, Init init, const float* bias);
+// (unaligned); c, ldc, init and bias as brgemm's. gemm[0]'s register block. A strip of tiles
+// as BrgemmStripFn's, tile m's A micro-panel at a + m·a_step.
+using BrgemmStridedBFn = void (*)(int64_t tiles, int64_t a_step, int64_t c_step, const float* a,
+                                  const float* b, int64_t ldb, int64_t kc, float* c, int64_t ldc,
+                                  Init init, const float* bias);
 
 // The microkernel with A read in place, for layers with few input channels (column_fold):
 // C[MR x NR] (=|+=) Σ_t A_t·B_t, row i of A_t being kc consecutive floats at a[t] + i·lda (any

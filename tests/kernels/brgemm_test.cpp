@@ -129,9 +129,9 @@ TEST_P(BrgemmKernel, FullTileAloneMatchesScalarLoop) {
   }
 }
 
-// A strip of tiles as direct convolution calls it on a row of pixels: tile m's A micro-panel
-// a_step floats after tile m-1's, its C rows MR·NR floats after; the same bias for every tile
-// (bias_cols), or C accumulated. No tiles writes nothing.
+// A strip of tiles as direct convolution calls it on a row of pixels and the GEMM driver on a
+// column of tiles: tile m's A micro-panel a_step floats after tile m-1's, its C rows MR·NR
+// floats after, rows m·MR.. of one block (bias_rows: their own bias). No tiles writes nothing.
 TEST_P(BrgemmKernel, StripOfTilesMatchesScalarLoop) {
   std::mt19937 rng(5);
   int tested = 0;
@@ -140,7 +140,7 @@ TEST_P(BrgemmKernel, StripOfTilesMatchesScalarLoop) {
     for (int tiles : {0, 1, 2, 5})
       for (int batch : {1, 3})
         for (int64_t k : {1, 33})
-          for (Init init : {Init::bias_cols, Init::accumulate}) {
+          for (Init init : kInits) {
             const int64_t m = tiles * kr.mr;
             const Case cs = make_case(kr, m, kr.nr, k, batch, batch == 1 ? 0 : 3 * U, rng);
             std::vector<float> want, mag, c = cs.c0;
@@ -272,8 +272,8 @@ TEST_P(BrgemmKernel, RowsInPlaceMatchScalarLoop) {
       std::vector<float> want, mag, c = cs.c0;
       expected(kr, cs, init, want, mag);
       const std::vector<float> b = rows_of(cs, kr.nr + 5);
-      table_->gemm_strided_b(cs.batch[0].pa.data(), b.data(), kr.nr + 5, cs.kp, c.data(), kr.nr,
-                             init, cs.bias.data());
+      table_->gemm_strided_b(1, 0, 0, cs.batch[0].pa.data(), b.data(), kr.nr + 5, cs.kp, c.data(),
+                             kr.nr, init, cs.bias.data());
       EXPECT_TRUE(close(want, c, mag)) << "k=" << k << " init=" << int(init);
     }
   for (Init init : kInits) {
