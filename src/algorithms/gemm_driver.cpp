@@ -20,13 +20,11 @@ void tiles(int mr, int nr, int64_t rows, int64_t cols, const float* a, int64_t a
   const int64_t whole = rows / mr;
   for (int64_t jr = 0; jr < cols; jr += nr) {
     const int64_t n = std::min<int64_t>(nr, cols - jr);
-    if (jr + nr < cols) {
-      for (int64_t i = 0; i < std::min<int64_t>(mr, rows); ++i) {
-        const float* row = c + i * ldc + jr + nr;
-        for (int64_t q = 0; q < std::min<int64_t>(nr, cols - jr - nr); q += 16) {
-          __builtin_prefetch(row + q, 1);
-        }
-      }
+    for (int64_t i = 0; i < std::min<int64_t>(mr, rows) && jr + nr < cols; ++i) {
+      const float* row = c + i * ldc + jr + nr;  // the next column's first tile
+      const int64_t next = std::min<int64_t>(nr, cols - jr - nr);
+      for (int64_t q = 0; q < next; q += 16) __builtin_prefetch(row + q, 1);
+      __builtin_prefetch(row + next - 1, 1);
     }
     const auto bias_at = [&](int64_t ir) {
       return init == Init::bias_rows ? bias + ir : bias + jr;

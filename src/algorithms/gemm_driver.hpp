@@ -17,8 +17,9 @@ inline const Brgemm& tuned_gemm(const KernelTable& table, const std::string& nam
   return table.gemm[0];
 }
 
-// C[rows x cols] (=|+=) A·B over kc. a: ceil(rows/MR) A micro-panels, a_stride floats apart;
-// b: ceil(cols/NR) B micro-panels, b_stride floats apart. bias as in the contract: for
+// C[rows x cols] (=|+=) A·B over kc through a GEMM block (one with a strip: kernels::block()).
+// a: ceil(rows/MR) A micro-panels, a_stride floats apart; b: ceil(cols/NR) B micro-panels,
+// b_stride floats apart. bias as in the contract: for
 // Init::bias_rows, bias[i] of row i (readable up to round_up(rows, MR)); for bias_cols, of
 // column j (up to round_up(cols, NR)).
 void gemm_block(const Brgemm& kernel, int64_t rows, int64_t cols, int64_t kc,

@@ -89,6 +89,7 @@ void prefetch_tile(const float* c, int64_t ldc) {
   for (int i = 0; i < MR; ++i) {
 #pragma GCC unroll 8
     for (int j = 0; j < NR; j += 16) __builtin_prefetch(c + i * ldc + j, 1);  // 64-byte lines
+    __builtin_prefetch(c + i * ldc + NR - 1, 1);  // an unaligned row's last line
   }
 }
 
