@@ -20,7 +20,8 @@ constexpr Brgemm kGemm[] = {
 // Rows 16 apart: stride 2 over channel blocks; rows C·stride apart: NHWC input read in place
 // (24..48: 24 to 48 channels at stride 1, 16 or 24 at stride 2, as in MobileNets). 4x24 too, for
 // stride 2 and the channel counts networks have, so that a layer the model or the tuner gives
-// 4x24 reads its NHWC input in place rather than reordered (ResNet's last layers).
+// 4x24 reads its NHWC input in place rather than reordered (ResNet's last layers). 5x16 ends
+// NHWC rows that 6x16 tiles do not divide (direct.cpp: tail_kernel).
 constexpr Brgemm kDirect[] = {
     kernels::block<Arch, 6, 2, 2 * U>("brgemm_f32_6x16_row16__avx2_fma"),
     kernels::block<Arch, 6, 2, 24>("brgemm_f32_6x16_row24__avx2_fma"),
@@ -40,6 +41,18 @@ constexpr Brgemm kDirect[] = {
     kernels::block<Arch, 4, 3, 512>("brgemm_f32_4x24_row512__avx2_fma"),
     kernels::block<Arch, 4, 3, 1024>("brgemm_f32_4x24_row1024__avx2_fma"),
     kernels::block<Arch, 4, 3, 2048>("brgemm_f32_4x24_row2048__avx2_fma"),
+    kernels::block<Arch, 5, 2, U>("brgemm_f32_5x16_row8__avx2_fma"),
+    kernels::block<Arch, 5, 2, 2 * U>("brgemm_f32_5x16_row16__avx2_fma"),
+    kernels::block<Arch, 5, 2, 24>("brgemm_f32_5x16_row24__avx2_fma"),
+    kernels::block<Arch, 5, 2, 32>("brgemm_f32_5x16_row32__avx2_fma"),
+    kernels::block<Arch, 5, 2, 40>("brgemm_f32_5x16_row40__avx2_fma"),
+    kernels::block<Arch, 5, 2, 48>("brgemm_f32_5x16_row48__avx2_fma"),
+    kernels::block<Arch, 5, 2, 64>("brgemm_f32_5x16_row64__avx2_fma"),
+    kernels::block<Arch, 5, 2, 128>("brgemm_f32_5x16_row128__avx2_fma"),
+    kernels::block<Arch, 5, 2, 256>("brgemm_f32_5x16_row256__avx2_fma"),
+    kernels::block<Arch, 5, 2, 512>("brgemm_f32_5x16_row512__avx2_fma"),
+    kernels::block<Arch, 5, 2, 1024>("brgemm_f32_5x16_row1024__avx2_fma"),
+    kernels::block<Arch, 5, 2, 2048>("brgemm_f32_5x16_row2048__avx2_fma"),
 };
 
 // One vector wide, for grouped convolution: rows one pixel's chunk of channels x the stride

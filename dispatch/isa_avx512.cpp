@@ -24,7 +24,8 @@ constexpr Brgemm kGemm[] = {
 };
 
 // Rows 16 apart: stride 2 over channel blocks; rows C·stride apart: NHWC input read in place
-// (24..48: 24 to 48 channels at stride 1, 16 or 24 at stride 2, as in MobileNets).
+// (24..48: 24 to 48 channels at stride 1, 16 or 24 at stride 2, as in MobileNets). 7x32 ends
+// NHWC rows that 14x32 tiles do not divide (direct.cpp: tail_kernel).
 constexpr Brgemm kDirect[] = {
     kernels::block<Arch, 14, 2, 2 * U>("brgemm_f32_14x32_row16__avx512f"),
     kernels::block<Arch, 14, 2, 24>("brgemm_f32_14x32_row24__avx512f"),
@@ -37,6 +38,18 @@ constexpr Brgemm kDirect[] = {
     kernels::block<Arch, 14, 2, 512>("brgemm_f32_14x32_row512__avx512f"),
     kernels::block<Arch, 14, 2, 1024>("brgemm_f32_14x32_row1024__avx512f"),
     kernels::block<Arch, 14, 2, 2048>("brgemm_f32_14x32_row2048__avx512f"),
+    kernels::block<Arch, 7, 2, U>("brgemm_f32_7x32_row8__avx512f"),
+    kernels::block<Arch, 7, 2, 2 * U>("brgemm_f32_7x32_row16__avx512f"),
+    kernels::block<Arch, 7, 2, 24>("brgemm_f32_7x32_row24__avx512f"),
+    kernels::block<Arch, 7, 2, 32>("brgemm_f32_7x32_row32__avx512f"),
+    kernels::block<Arch, 7, 2, 40>("brgemm_f32_7x32_row40__avx512f"),
+    kernels::block<Arch, 7, 2, 48>("brgemm_f32_7x32_row48__avx512f"),
+    kernels::block<Arch, 7, 2, 64>("brgemm_f32_7x32_row64__avx512f"),
+    kernels::block<Arch, 7, 2, 128>("brgemm_f32_7x32_row128__avx512f"),
+    kernels::block<Arch, 7, 2, 256>("brgemm_f32_7x32_row256__avx512f"),
+    kernels::block<Arch, 7, 2, 512>("brgemm_f32_7x32_row512__avx512f"),
+    kernels::block<Arch, 7, 2, 1024>("brgemm_f32_7x32_row1024__avx512f"),
+    kernels::block<Arch, 7, 2, 2048>("brgemm_f32_7x32_row2048__avx512f"),
 };
 
 // One vector wide, for grouped convolution: rows one pixel's chunk of channels x the stride

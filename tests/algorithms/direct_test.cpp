@@ -170,6 +170,37 @@ TEST_P(DirectConv, MatchesReferenceOnPointwiseRowPieces) {
   }
 }
 
+// NHWC rows that whole tiles do not divide end in tiles of the tail block when a block's weights
+// stay in L1 (AVX2: 6x16 and 5x16, 49 = 4·6 + 5·5, 11 = 6 + 5; AVX-512: 14x32 and 7x32, 49 =
+// 3·14 + 7, 21 = 14 + 7), else in an overlapping tile (11 on AVX-512): a pointwise layer's one
+// row (stride 1 and 2, pieces on two threads, a partial last channel block), rows of a 3x3
+// filter's interior, and weights beyond L1 that take no tail.
+TEST_P(DirectConv, MatchesReferenceOnRowsEndedByTailTiles) {
+  const ScopedEnv scoped = force("direct");
+  std::mt19937 rng(13);
+  struct B {
+    int64_t c, k, h, w, r, stride;
+    bool tail;
+  };
+  for (const B& b :
+       {B{64, 40, 7, 7, 1, 1, true}, B{32, 32, 14, 14, 1, 2, true}, B{32, 32, 1, 21, 1, 1, true},
+        B{32, 32, 3, 11, 1, 1, true}, B{8, 32, 9, 13, 3, 1, true}, B{512, 32, 7, 7, 1, 1, false}}) {
+    ConvParams p;
+    p.batch = 2;
+    p.in_channels = b.c;
+    p.out_channels = b.k;
+    p.in_height = b.h;
+    p.in_width = b.w;
+    p.kernel_h = p.kernel_w = b.r;
+    p.stride_h = p.stride_w = b.stride;
+    p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = b.r / 2;
+    p.layout = Layout::nhwc;
+    std::string description;
+    EXPECT_TRUE(matches_reference(Op::conv2d, p, rng, &description));
+    EXPECT_EQ(description.find(" tail ") != std::string::npos, b.tail) << description;
+  }
+}
+
 // Rows longer than a chunk (a quarter of L2 of input and output columns) go in chunks: a
 // pointwise layer's one long row, and a wide row whose middle segment (all three taps, from
 // pixel 1019) starts just before the first cut on this machine (1020 pixels at AVX2, 1022 at
