@@ -30,24 +30,8 @@ const Brgemm* row_kernel(const KernelTable& t, const Brgemm& gemm, int64_t row) 
   return nullptr;
 }
 
-// The block with gemm's NR and A rows but fewer rows, that ends a row of gemm's tiles where
-// they do not divide it (AVX2's 5x16, AVX-512's 7x32); null if none, or if a block of output
-// channels has more than half of L1 of weights (weight_bytes): tiles then stream them from L2
-// and one of fewer rows takes as long (res5_1x1, 128 KB: 49 pixels in 4 + 5 tiles no faster
-// than in 9 of 6; 16 KB: 9% faster).
-const Brgemm* tail_kernel(const KernelTable& t, const Brgemm& gemm, double weight_bytes) {
-  if (weight_bytes > double(topology().l1d_bytes) / 2) return nullptr;
-  const Brgemm* tail = nullptr;
-  for (const Brgemm& k : t.direct) {
-    if (k.nr == gemm.nr && k.row == gemm.row && k.mr < gemm.mr && (!tail || k.mr > tail->mr)) {
-      tail = &k;
-    }
-  }
-  return tail;
-}
-
-// Tiles that cover `width` pixels exactly: `main` of MR pixels and the fewest `tail` of
-// TAIL (0: no tail block); none when no such sum is the width (49 = 4·6 + 5·5 on AVX2, 3·14 + 7
+// Tiles that cover `width` pixels exactly: `main` of mr pixels and the fewest `tail` of
+// tail_mr (0: no tail block); none when no such sum is the width (49 = 4·6 + 5·5 on AVX2, 3·14 + 7
 // on AVX-512: ResNet's 7x7 images, where an overlapping last tile wastes 10-12%).
 struct Tiling {
   int64_t main, tail;
@@ -195,6 +179,24 @@ double block_bytes(const Problem& pr, const std::vector<Pass>& passes, int64_t n
   return double(int64_t(taps) * round_up(pr.in_per_group(), U) * nr) * sizeof(float);
 }
 
+// The block with main's NR and A rows but fewer rows, that ends NHWC rows (whose tiles are
+// written in place) where main's tiles do not divide them (AVX2's 5x16, AVX-512's 7x32); null
+// if none, or if a block of output channels has more than half of L1 of weights: tiles then
+// stream them from L2 and one of fewer rows takes as long (res5_1x1, 128 KB: 49 pixels in
+// 4 + 5 tiles no faster than in 9 of 6; 16 KB: 9% faster).
+const Brgemm* tail_kernel(const Problem& pr, const KernelTable& t, const Brgemm& main,
+                          const std::vector<Pass>& passes) {
+  if (pr.p.layout != Layout::nhwc) return nullptr;
+  if (block_bytes(pr, passes, main.nr) > double(topology().l1d_bytes) / 2) return nullptr;
+  const Brgemm* tail = nullptr;
+  for (const Brgemm& k : t.direct) {
+    if (k.nr == main.nr && k.row == main.row && k.mr < main.mr && (!tail || k.mr > tail->mr)) {
+      tail = &k;
+    }
+  }
+  return tail;
+}
+
 // Input pixels between neighbouring pixels of a pass: the stride, or 1 for phases.
 int64_t input_step(const Problem& pr) { return pr.op == Op::conv2d ? pr.p.stride_w : 1; }
 
@@ -249,9 +251,7 @@ double estimate_with(const Problem& pr, const Context& ctx, const Brgemm& k) {
   const bool in_place = in_place_row(pr) && row_kernel(*ctx.kernels, k, in_place_row(pr));
   const Brgemm& main = *row_kernel(*ctx.kernels, k, in_place ? in_place_row(pr) : blocked_row(pr));
   const std::vector<Pass> passes = make_passes(pr, k.mr);
-  const Brgemm* tail = p.layout == Layout::nhwc
-                           ? tail_kernel(*ctx.kernels, main, block_bytes(pr, passes, main.nr))
-                           : nullptr;
+  const Brgemm* tail = tail_kernel(pr, *ctx.kernels, main, passes);
   double useful = 0, computed = 0;
   for (const Pass& pass : passes) {
     const auto taps = double(pass.taps.size());
@@ -307,7 +307,7 @@ class Direct final : public Algorithm {
         in_place_(in_place_row(pr) && row_kernel(table_, gemm_, in_place_row(pr))),
         main_(*row_kernel(table_, gemm_, in_place_ ? in_place_row(pr) : blocked_row(pr))),
         passes_(make_passes(pr, gemm_.mr)),
-        tail_(tail_kernel(table_, main_, block_bytes(pr, passes_, main_.nr))) {
+        tail_(tail_kernel(pr, table_, main_, passes_)) {
     const ConvParams& p = pr.p;
     cg_ = pr.in_per_group();
     kg_ = pr.out_per_group();
@@ -353,8 +353,7 @@ class Direct final : public Algorithm {
   std::string describe() const override {
     std::string d = "direct " + std::string(table_.isa) + " " + std::to_string(main_.mr) + "x" +
                     std::to_string(main_.nr);
-    if (tail_ && pr_.p.layout == Layout::nhwc)
-      d += " tail " + std::to_string(tail_->mr) + "x" + std::to_string(tail_->nr);
+    if (tail_) d += " tail " + std::to_string(tail_->mr) + "x" + std::to_string(tail_->nr);
     if (pr_.op == Op::conv_transpose2d) {
       d += " phases=" + std::to_string(pr_.p.stride_h) + "x" + std::to_string(pr_.p.stride_w);
       const bool gemm = std::all_of(passes_.begin(), passes_.end(),
