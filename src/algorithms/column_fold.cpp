@@ -229,15 +229,22 @@ class ColumnFold final : public Algorithm {
       const int64_t x1 = std::min(tiles_w, x0 + strip_);
       for (int64_t kb = 0; kb < kp_ / nr; ++kb) {
         for (int64_t t = 0; t < runs; ++t) b[t] = weights_.data() + kb * block + run_weights[t];
-        for (int64_t ox = x0; ox < x1; ox += mr) {
+        // The strip's whole tiles in one call; the row's last tile, partly past its end,
+        // through a scratch tile.
+        for (int64_t t = 0; t < runs; ++t) a[t] = run_at[t] + x0 * lda;
+        const int64_t end = out_in_place_ ? std::min(x1, out_w) : x1;
+        const int64_t whole = std::max<int64_t>(0, end - x0) / mr;
+        table_.gemm_strided_a(whole, mr * lda, mr * ldc, runs, a, lda, runs_.kc, b,
+                              out + x0 * ldc + kb * nr, ldc, Init::bias_cols,
+                              bias_.data() + kb * nr);
+        const int64_t ox = x0 + whole * mr;
+        if (ox < x1) {
           for (int64_t t = 0; t < runs; ++t) a[t] = run_at[t] + ox * lda;
-          const bool whole = ox + mr <= out_w || !out_in_place_;
+          table_.gemm_strided_a(1, 0, 0, runs, a, lda, runs_.kc, b, tile, nr, Init::bias_cols,
+                                bias_.data() + kb * nr);
           float* to = out + ox * ldc + kb * nr;
-          table_.gemm_strided_a(runs, a, lda, runs_.kc, b, whole ? to : tile, whole ? ldc : nr,
-                                Init::bias_cols, bias_.data() + kb * nr);
-          for (int64_t i = 0; !whole && ox + i < out_w; ++i) {
+          for (int64_t i = 0; ox + i < out_w; ++i)
             table_.copy_floats(tile + i * nr, nr, to + i * ldc);
-          }
         }
       }
     }

@@ -164,36 +164,41 @@ void brgemm_strided_b(int64_t tiles, int64_t a_step, int64_t c_step, const float
 // (contract.hpp: BrgemmStridedAFn): one reduction step at a time, so kc need not fill the
 // interleave (a 7x7 filter over 3 channels is 21 steps a row, not 24).
 template <class Arch, int MR, int NV>
-void brgemm_strided_a(int64_t batch, const float* const* a, int64_t lda, int64_t kc,
-                      const float* const* b, float* c, int64_t ldc, Init init, const float* bias) {
+void brgemm_strided_a(int64_t tiles, int64_t a_step, int64_t c_step, int64_t batch,
+                      const float* const* a, int64_t lda, int64_t kc, const float* const* b,
+                      float* c, int64_t ldc, Init init, const float* bias) {
   using V = xsimd::batch<float, Arch>;
   constexpr int L = V::size, NR = NV * L;
-  V acc[MR][NV];
+  for (int64_t m = 0; m < tiles; ++m, c += c_step) {
+    if (m + 1 < tiles) prefetch_tile<MR, NR>(c + c_step, ldc);
+    const float* tile_bias = init == Init::bias_rows ? bias + m * MR : bias;
+    V acc[MR][NV];
 #pragma GCC unroll 16
-  for (int i = 0; i < MR; ++i) {
+    for (int i = 0; i < MR; ++i) {
 #pragma GCC unroll 8
-    for (int j = 0; j < NV; ++j) acc[i][j] = tile_start<V, 1>(init, c, ldc, bias, i, j);
-  }
-  // Rows from two bases, H apart: the H - 1 multiples of lda fit in registers beside them.
-  constexpr int H = (MR + 1) / 2;
-  for (int64_t t = 0; t < batch; ++t) {
-    const float* ap[2] = {a[t], a[t] + H * lda};
-    const float* bp = b[t];
-    // By 3: three input channels (RGB) make every run's length a multiple of 3.
+      for (int j = 0; j < NV; ++j) acc[i][j] = tile_start<V, 1>(init, c, ldc, tile_bias, i, j);
+    }
+    // Rows from two bases, H apart: the H - 1 multiples of lda fit in registers beside them.
+    constexpr int H = (MR + 1) / 2;
+    for (int64_t t = 0; t < batch; ++t) {
+      const float* ap[2] = {a[t] + m * a_step, a[t] + m * a_step + H * lda};
+      const float* bp = b[t];
+      // By 3: three input channels (RGB) make every run's length a multiple of 3.
 #pragma GCC unroll 3
-    for (int64_t k = 0; k < kc; ++k, ++ap[0], ++ap[1], bp += NR) {
-      V bv[NV];
+      for (int64_t k = 0; k < kc; ++k, ++ap[0], ++ap[1], bp += NR) {
+        V bv[NV];
 #pragma GCC unroll 8
-      for (int j = 0; j < NV; ++j) bv[j] = V::load_aligned(bp + j * L);
+        for (int j = 0; j < NV; ++j) bv[j] = V::load_aligned(bp + j * L);
 #pragma GCC unroll 16
-      for (int i = 0; i < MR; ++i) {
-        const V ai(ap[i / H][i % H * lda]);
+        for (int i = 0; i < MR; ++i) {
+          const V ai(ap[i / H][i % H * lda]);
 #pragma GCC unroll 8
-        for (int j = 0; j < NV; ++j) acc[i][j] = xsimd::fma(ai, bv[j], acc[i][j]);
+          for (int j = 0; j < NV; ++j) acc[i][j] = xsimd::fma(ai, bv[j], acc[i][j]);
+        }
       }
     }
+    store_tile(acc, c, ldc);
   }
-  store_tile(acc, c, ldc);
 }
 
 // brgemm with B's rows gathered (contract.hpp: BrgemmGatherBFn): step k multiplies A's MR

@@ -66,8 +66,10 @@ using BrgemmStridedBFn = void (*)(int64_t tiles, int64_t a_step, int64_t c_step,
 // C[MR x NR] (=|+=) Σ_t A_t·B_t, row i of A_t being kc consecutive floats at a[t] + i·lda (any
 // kc, any lda: a filter row's S·C taps are one run of an NHWC input row, and the tile's pixels
 // stride·C floats apart), B_t a [kc][NR] panel at b[t], 64-byte aligned; c, ldc, init and bias
-// as brgemm's. gemm[0]'s register block.
-using BrgemmStridedAFn = void (*)(int64_t batch, const float* const* a, int64_t lda, int64_t kc,
+// as brgemm's. gemm[0]'s register block. A strip of tiles as BrgemmStripFn's: tile m's rows
+// at a[t] + m·a_step + i·lda (a row of output pixels).
+using BrgemmStridedAFn = void (*)(int64_t tiles, int64_t a_step, int64_t c_step, int64_t batch,
+                                  const float* const* a, int64_t lda, int64_t kc,
                                   const float* const* b, float* c, int64_t ldc, Init init,
                                   const float* bias);
 

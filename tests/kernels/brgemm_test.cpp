@@ -292,47 +292,51 @@ TEST_P(BrgemmKernel, RowsInPlaceMatchScalarLoop) {
 
 // A read in place (gemm_strided_a, column_fold): row i of batch element t is kc consecutive
 // floats at a[t] + i·lda, rows overlapping (lda < kc: neighbouring pixels' filter rows) or apart,
-// any kc, against a scalar loop.
+// any kc, one tile or a strip of three (tile m's rows at m·MR·lda, as a row's pixels), against
+// a scalar loop.
 TEST_P(BrgemmKernel, StridedRowsOfAMatchScalarLoop) {
   std::mt19937 rng(5);
   const Brgemm& kr = table_->gemm[0];
-  for (int batch : {1, 3})
-    for (int64_t kc : {0, 1, 3, 21, 33})
-      for (int64_t lda : {int64_t{6}, kc + 5})
-        for (Init init : kInits) {
-          std::vector<std::vector<float>> a;
-          std::vector<AlignedBuffer> b;
-          std::vector<const float*> ap, bp;
-          for (int t = 0; t < batch; ++t) {
-            a.push_back(random_floats((kr.mr - 1) * lda + kc, rng));
-            b.emplace_back(std::max<int64_t>(1, kc * kr.nr));
-            const auto values = random_floats(kc * kr.nr, rng);
-            std::copy(values.begin(), values.end(), b.back().data());
-          }
-          for (int t = 0; t < batch; ++t) ap.push_back(a[t].data()), bp.push_back(b[t].data());
-          const auto bias = random_floats(std::max(kr.mr, kr.nr), rng);
-          const auto c0 = random_floats(kr.mr * kr.nr, rng);
-          std::vector<float> want(c0.size()), mag(c0.size()), c = c0;
-          for (int64_t i = 0; i < kr.mr; ++i)
-            for (int64_t j = 0; j < kr.nr; ++j) {
-              const double start = init == Init::accumulate  ? c0[i * kr.nr + j]
-                                   : init == Init::bias_rows ? bias[i]
-                                                             : bias[j];
-              double sum = start, abs_sum = std::fabs(start);
-              for (int t = 0; t < batch; ++t)
-                for (int64_t q = 0; q < kc; ++q) {
-                  const double term = double(a[t][i * lda + q]) * b[t].data()[q * kr.nr + j];
-                  sum += term;
-                  abs_sum += std::fabs(term);
-                }
-              want[i * kr.nr + j] = float(sum);
-              mag[i * kr.nr + j] = float(abs_sum);
+  for (int64_t tiles : {1, 3})
+    for (int batch : {1, 3})
+      for (int64_t kc : {0, 1, 3, 21, 33})
+        for (int64_t lda : {int64_t{6}, kc + 5})
+          for (Init init : kInits) {
+            const int64_t rows = tiles * kr.mr;
+            std::vector<std::vector<float>> a;
+            std::vector<AlignedBuffer> b;
+            std::vector<const float*> ap, bp;
+            for (int t = 0; t < batch; ++t) {
+              a.push_back(random_floats((rows - 1) * lda + kc, rng));
+              b.emplace_back(std::max<int64_t>(1, kc * kr.nr));
+              const auto values = random_floats(kc * kr.nr, rng);
+              std::copy(values.begin(), values.end(), b.back().data());
             }
-          table_->gemm_strided_a(batch, ap.data(), lda, kc, bp.data(), c.data(), kr.nr, init,
-                                 bias.data());
-          EXPECT_TRUE(close(want, c, mag))
-              << "batch=" << batch << " kc=" << kc << " lda=" << lda << " init=" << int(init);
-        }
+            for (int t = 0; t < batch; ++t) ap.push_back(a[t].data()), bp.push_back(b[t].data());
+            const auto bias = random_floats(std::max(rows, int64_t{kr.nr}), rng);
+            const auto c0 = random_floats(rows * kr.nr, rng);
+            std::vector<float> want(c0.size()), mag(c0.size()), c = c0;
+            for (int64_t i = 0; i < rows; ++i)
+              for (int64_t j = 0; j < kr.nr; ++j) {
+                const double start = init == Init::accumulate  ? c0[i * kr.nr + j]
+                                     : init == Init::bias_rows ? bias[i]
+                                                               : bias[j];
+                double sum = start, abs_sum = std::fabs(start);
+                for (int t = 0; t < batch; ++t)
+                  for (int64_t q = 0; q < kc; ++q) {
+                    const double term = double(a[t][i * lda + q]) * b[t].data()[q * kr.nr + j];
+                    sum += term;
+                    abs_sum += std::fabs(term);
+                  }
+                want[i * kr.nr + j] = float(sum);
+                mag[i * kr.nr + j] = float(abs_sum);
+              }
+            table_->gemm_strided_a(tiles, kr.mr * lda, kr.mr * kr.nr, batch, ap.data(), lda, kc,
+                                   bp.data(), c.data(), kr.nr, init, bias.data());
+            EXPECT_TRUE(close(want, c, mag))
+                << "tiles=" << tiles << " batch=" << batch << " kc=" << kc << " lda=" << lda
+                << " init=" << int(init);
+          }
 }
 
 // B's rows gathered (gemm_gather_b, column_fold in NCHW): step k reads NR floats at rows[k] +
