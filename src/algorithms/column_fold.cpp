@@ -279,13 +279,17 @@ class ColumnFold final : public Algorithm {
     for (int64_t kt = 0; kt < kp_ / mr; ++kt) {
       const float* a = weights_.data() + kt * block + std::max<int64_t>(r0, 0) * c * kw * mr;
       const int64_t m = std::min(mr, k - kt * mr);
-      for (int64_t ox = 0; ox < out_w; ox += nr) {
-        const bool whole = m == mr && ox + nr <= out_w;
-        float* to = dst + (n * k + kt * mr) * plane + j * out_w + ox;
-        table_.gemm_gather_b.run(steps, a, b_rows, ox, whole ? to : tile, whole ? plane : nr,
-                                 Init::bias_rows, bias_.data() + kt * mr);
-        for (int64_t i = 0; !whole && i < m; ++i) {
-          std::copy_n(tile + i * nr, std::min(nr, out_w - ox), to + i * plane);
+      float* to = dst + (n * k + kt * mr) * plane + j * out_w;
+      // The whole tiles in one strip; the rest (a last partial block of output channels, the
+      // row's last pixels) through a scratch tile.
+      const int64_t whole = m == mr ? out_w / nr : 0;
+      table_.gemm_gather_b.run(whole, steps, a, b_rows, 0, to, plane, Init::bias_rows,
+                               bias_.data() + kt * mr);
+      for (int64_t ox = whole * nr; ox < out_w; ox += nr) {
+        table_.gemm_gather_b.run(1, steps, a, b_rows, ox, tile, nr, Init::bias_rows,
+                                 bias_.data() + kt * mr);
+        for (int64_t i = 0; i < m; ++i) {
+          std::copy_n(tile + i * nr, std::min(nr, out_w - ox), to + ox + i * plane);
         }
       }
     }

@@ -204,30 +204,35 @@ void brgemm_strided_a(int64_t tiles, int64_t a_step, int64_t c_step, int64_t bat
 // brgemm with B's rows gathered (contract.hpp: BrgemmGatherBFn): step k multiplies A's MR
 // floats at a + k·MR by the NR floats at rows[k] + offset.
 template <class Arch, int MR, int NV>
-void brgemm_gather_b(int64_t kc, const float* a, const float* const* rows, int64_t offset, float* c,
-                     int64_t ldc, Init init, const float* bias) {
+void brgemm_gather_b(int64_t tiles, int64_t kc, const float* a, const float* const* rows,
+                     int64_t offset, float* c, int64_t ldc, Init init, const float* bias) {
   using V = xsimd::batch<float, Arch>;
-  constexpr int L = V::size;
-  V acc[MR][NV];
-#pragma GCC unroll 16
-  for (int i = 0; i < MR; ++i) {
-#pragma GCC unroll 8
-    for (int j = 0; j < NV; ++j) acc[i][j] = tile_start<V, 1>(init, c, ldc, bias, i, j);
-  }
-#pragma GCC unroll 3
-  for (int64_t k = 0; k < kc; ++k, a += MR) {
-    const float* b = rows[k] + offset;
-    V bv[NV];
-#pragma GCC unroll 8
-    for (int j = 0; j < NV; ++j) bv[j] = V::load_unaligned(b + j * L);
+  constexpr int L = V::size, NR = NV * L;
+  for (int64_t m = 0; m < tiles; ++m, offset += NR, c += NR) {
+    if (m + 1 < tiles) prefetch_tile<MR, NR>(c + NR, ldc);
+    const float* tile_bias = init == Init::bias_cols ? bias + m * NR : bias;
+    V acc[MR][NV];
 #pragma GCC unroll 16
     for (int i = 0; i < MR; ++i) {
-      const V ai(a[i]);
 #pragma GCC unroll 8
-      for (int j = 0; j < NV; ++j) acc[i][j] = xsimd::fma(ai, bv[j], acc[i][j]);
+      for (int j = 0; j < NV; ++j) acc[i][j] = tile_start<V, 1>(init, c, ldc, tile_bias, i, j);
     }
+    const float* ap = a;
+#pragma GCC unroll 3
+    for (int64_t k = 0; k < kc; ++k, ap += MR) {
+      const float* b = rows[k] + offset;
+      V bv[NV];
+#pragma GCC unroll 8
+      for (int j = 0; j < NV; ++j) bv[j] = V::load_unaligned(b + j * L);
+#pragma GCC unroll 16
+      for (int i = 0; i < MR; ++i) {
+        const V ai(ap[i]);
+#pragma GCC unroll 8
+        for (int j = 0; j < NV; ++j) acc[i][j] = xsimd::fma(ai, bv[j], acc[i][j]);
+      }
+    }
+    store_tile(acc, c, ldc);
   }
-  store_tile(acc, c, ldc);
 }
 
 // The row form of brgemm for a stride-1, undilated filter KW wide: batch element t is a filter

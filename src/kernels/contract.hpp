@@ -77,10 +77,12 @@ using BrgemmStridedAFn = void (*)(int64_t tiles, int64_t a_step, int64_t c_step,
 // (column_fold): C[MR x NR] (=|+=) A·B over kc steps, A packed [kc][MR] (step k's MR floats
 // together, any kc), row k of B the NR floats at rows[k] + offset (unaligned): the input row,
 // channel and stride phase that tap k reads, so that output pixel x of the tile is float x of
-// it. c, ldc, init and bias as brgemm's; the tile is output channels x pixels (bias_rows).
-using BrgemmGatherBFn = void (*)(int64_t kc, const float* a, const float* const* rows,
-                                 int64_t offset, float* c, int64_t ldc, Init init,
-                                 const float* bias);
+// it. c, ldc, init and bias as brgemm's; the tile is output channels x pixels (bias_rows). A
+// strip of `tiles` tiles side by side: tile m reads B at rows[k] + offset + m·NR and writes C
+// at c + m·NR (bias_cols: bias + m·NR), the next tile's C lines fetched meanwhile.
+using BrgemmGatherBFn = void (*)(int64_t tiles, int64_t kc, const float* a,
+                                 const float* const* rows, int64_t offset, float* c, int64_t ldc,
+                                 Init init, const float* bias);
 
 struct Brgemm {
   const char* name;  // XNNPACK style: brgemm_f32_14x32_row8__avx512f

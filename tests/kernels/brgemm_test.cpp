@@ -340,43 +340,43 @@ TEST_P(BrgemmKernel, StridedRowsOfAMatchScalarLoop) {
 }
 
 // B's rows gathered (gemm_gather_b, column_fold in NCHW): step k reads NR floats at rows[k] +
-// offset, any kc, against a scalar loop; rows shared between steps as overlapping taps share
-// an input row.
+// offset, any kc, one tile or a strip of three side by side, against a scalar loop; rows shared
+// between steps as overlapping taps share an input row.
 TEST_P(BrgemmKernel, GatheredRowsOfBMatchScalarLoop) {
   std::mt19937 rng(6);
   const int64_t mr = table_->gemm_gather_b.mr, nr = table_->gemm_gather_b.nr;
   ASSERT_LE(mr * nr, 32 * 64);
-  for (int64_t kc : {0, 1, 3, 21, 147})
-    for (int64_t offset : {0, 5})
-      for (Init init : kInits) {
-        const auto row_data = random_floats(7 * (offset + nr + 3), rng);
-        std::vector<const float*> rows;
-        for (int64_t k = 0; k < kc; ++k) {
-          rows.push_back(row_data.data() + k % 7 * (offset + nr + 3) + k % 3);
-        }
-        const auto a = random_floats(std::max<int64_t>(1, kc * mr), rng);
-        const auto bias = random_floats(std::max(mr, nr), rng);
-        const auto c0 = random_floats(mr * nr, rng);
-        std::vector<float> want(c0.size()), mag(c0.size()), c = c0;
-        for (int64_t i = 0; i < mr; ++i)
-          for (int64_t j = 0; j < nr; ++j) {
-            const double start = init == Init::accumulate  ? c0[i * nr + j]
-                                 : init == Init::bias_rows ? bias[i]
-                                                           : bias[j];
-            double sum = start, abs_sum = std::fabs(start);
-            for (int64_t k = 0; k < kc; ++k) {
-              const double term = double(a[k * mr + i]) * rows[k][offset + j];
-              sum += term;
-              abs_sum += std::fabs(term);
+  for (int64_t tiles : {1, 3})
+    for (int64_t kc : {0, 1, 3, 21, 147})
+      for (int64_t offset : {0, 5})
+        for (Init init : kInits) {
+          const int64_t cols = tiles * nr, len = offset + cols + 3;
+          const auto row_data = random_floats(7 * len, rng);
+          std::vector<const float*> rows;
+          for (int64_t k = 0; k < kc; ++k) rows.push_back(row_data.data() + k % 7 * len + k % 3);
+          const auto a = random_floats(std::max<int64_t>(1, kc * mr), rng);
+          const auto bias = random_floats(std::max(mr, cols), rng);
+          const auto c0 = random_floats(mr * cols, rng);
+          std::vector<float> want(c0.size()), mag(c0.size()), c = c0;
+          for (int64_t i = 0; i < mr; ++i)
+            for (int64_t j = 0; j < cols; ++j) {
+              const double start = init == Init::accumulate  ? c0[i * cols + j]
+                                   : init == Init::bias_rows ? bias[i]
+                                                             : bias[j];
+              double sum = start, abs_sum = std::fabs(start);
+              for (int64_t k = 0; k < kc; ++k) {
+                const double term = double(a[k * mr + i]) * rows[k][offset + j];
+                sum += term;
+                abs_sum += std::fabs(term);
+              }
+              want[i * cols + j] = float(sum);
+              mag[i * cols + j] = float(abs_sum);
             }
-            want[i * nr + j] = float(sum);
-            mag[i * nr + j] = float(abs_sum);
-          }
-        table_->gemm_gather_b.run(kc, a.data(), rows.data(), offset, c.data(), nr, init,
-                                  bias.data());
-        EXPECT_TRUE(close(want, c, mag))
-            << "kc=" << kc << " offset=" << offset << " init=" << int(init);
-      }
+          table_->gemm_gather_b.run(tiles, kc, a.data(), rows.data(), offset, c.data(), cols, init,
+                                    bias.data());
+          EXPECT_TRUE(close(want, c, mag))
+              << "tiles=" << tiles << " kc=" << kc << " offset=" << offset << " init=" << int(init);
+        }
 }
 
 INSTANTIATE_TEST_SUITE_P(Isas, BrgemmKernel, ::testing::Values("avx512", "avx2"),
