@@ -181,9 +181,10 @@ double block_bytes(const Problem& pr, const std::vector<Pass>& passes, int64_t n
 
 // The block with main's NR and A rows but fewer rows, that ends NHWC rows (whose tiles are
 // written in place) where main's tiles do not divide them (AVX2's 5x16, AVX-512's 7x32); null
-// if none, or if a block of output channels has more than half of L1 of weights: tiles then
-// stream them from L2 and one of fewer rows takes as long (res5_1x1, 128 KB: 49 pixels in
-// 4 + 5 tiles no faster than in 9 of 6; 16 KB: 9% faster).
+// if none, or if a block of output channels has more than half of L1 of weights, where no gain
+// was measurable (Zen 3, 49 pixels in 4 + 5 tiles against 9 of 6: 16 KB a block, 9% faster;
+// res5_1x1, 128 KB from 4 MB streamed from L3, and res3_3x3's 74 KB, equal within the noise,
+// though the kernels alone on 128 KB blocks gain 10% from L2 and 3% from L3).
 const Brgemm* tail_kernel(const Problem& pr, const KernelTable& t, const Brgemm& main,
                           const std::vector<Pass>& passes) {
   if (pr.p.layout != Layout::nhwc) return nullptr;
