@@ -675,8 +675,12 @@ class Direct final : public Algorithm {
                    (seg.lo * pass.in_step_x + tap.dx) * pixel_stride_;
         b[batch++] = w + ti * cgp_ * nr;
       }
-      const int64_t a_step = mr * pass.in_step_x * pixel_stride_;
+      const int64_t a_pixel = pass.in_step_x * pixel_stride_;  // between tile pixels' inputs
       const int64_t ldc = pass.out_step_x * p.out_channels;
+      const auto shifted = [&](int64_t start) {  // the batch at the tile from pixel `start`
+        for (int64_t x = 0; x < batch; ++x) as[x] = a[x] + (start - seg.lo) * a_pixel;
+        return as;
+      };
       const auto in_place_c = [&](int64_t start) {
         const Pixel at = output(pass, j, start);
         return dst + ((n * pr_.out_h + at.oy) * pr_.out_w + at.ox) * p.out_channels + g * kg_ +
@@ -686,15 +690,12 @@ class Direct final : public Algorithm {
       if (in_place) {  // the whole tiles in one strip, and those of the tail block in another
         const auto exact = exact_tiling(seg.hi - seg.lo, mr, tail_ ? tail_->mr : 0);
         const int64_t tiles = exact ? exact->main : (seg.hi - seg.lo) / mr;
-        main_.strip(tiles, a_step, mr * ldc, batch, a, b, cgp_, block_stride_, in_place_c(i), ldc,
-                    Init::bias_cols, bias);
+        main_.strip(tiles, mr * a_pixel, mr * ldc, batch, a, b, cgp_, block_stride_, in_place_c(i),
+                    ldc, Init::bias_cols, bias);
         i += tiles * mr;
         if (exact && exact->tail > 0) {
-          const int64_t shift = (i - seg.lo) * pass.in_step_x * pixel_stride_;
-          for (int64_t x = 0; x < batch; ++x) as[x] = a[x] + shift;
-          tail_->strip(exact->tail, tail_->mr * pass.in_step_x * pixel_stride_, tail_->mr * ldc,
-                       batch, as, b, cgp_, block_stride_, in_place_c(i), ldc, Init::bias_cols,
-                       bias);
+          tail_->strip(exact->tail, tail_->mr * a_pixel, tail_->mr * ldc, batch, shifted(i), b,
+                       cgp_, block_stride_, in_place_c(i), ldc, Init::bias_cols, bias);
           i = seg.hi;
         }
       }
@@ -702,13 +703,12 @@ class Direct final : public Algorithm {
         // The last tile overlaps the one before, inside the segment (whole tiles fit in it;
         // the item's part of it may be narrower).
         const int64_t start = std::max(whole.lo, std::min(i, seg.hi - mr));
-        const int64_t shift = (start - seg.lo) * pass.in_step_x * pixel_stride_;
-        for (int64_t x = 0; x < batch; ++x) as[x] = a[x] + shift;
+        const float* const* at = shifted(start);
         if (in_place) {
-          main_.run(batch, as, b, cgp_, block_stride_, in_place_c(start), ldc, Init::bias_cols,
+          main_.run(batch, at, b, cgp_, block_stride_, in_place_c(start), ldc, Init::bias_cols,
                     bias);
         } else {
-          main_.run(batch, as, b, cgp_, block_stride_, t, nr, Init::bias_cols, bias);
+          main_.run(batch, at, b, cgp_, block_stride_, t, nr, Init::bias_cols, bias);
           store(t, mr, [&](int64_t x) { return output(pass, j, start + x); }, n, g, kb, dst);
         }
       }
