@@ -12,16 +12,17 @@ using Arch = xsimd::fma3<xsimd::avx2>;
 constexpr int U = kInterleave;
 
 constexpr Brgemm kGemm[] = {
-    kernels::block<Arch, 6, 2, U>("brgemm_f32_6x16_row8__avx2_fma"),
-    kernels::block<Arch, 4, 3, U>("brgemm_f32_4x24_row8__avx2_fma"),
-    kernels::block<Arch, 4, 2, U>("brgemm_f32_4x16_row8__avx2_fma"),
+    kernels::gemm_block<Arch, 6, 2>("brgemm_f32_6x16_row8__avx2_fma"),
+    kernels::gemm_block<Arch, 4, 3>("brgemm_f32_4x24_row8__avx2_fma"),
+    kernels::gemm_block<Arch, 4, 2>("brgemm_f32_4x16_row8__avx2_fma"),
 };
 
-// Rows 16 apart: stride 2 over channel blocks; rows C·stride apart: NHWC input read in place
-// (24..48: 24 to 48 channels at stride 1, 16 or 24 at stride 2, as in MobileNets). 4x24 too, for
-// stride 2 and the channel counts networks have, so that a layer the model or the tuner gives
-// 4x24 reads its NHWC input in place rather than reordered (ResNet's last layers). 5x16 ends
-// NHWC rows that 6x16 tiles do not divide (direct.cpp: tail_kernel).
+// Compiled row strides for direct's tiles (other strides and heights take a block's rows form,
+// on Zen 5 up to 5% slower than compiled 6x16 ones): rows 16 apart, stride 2 over channel
+// blocks; rows C·stride apart, NHWC input read in place (24..48: 24 to 48 channels at stride 1,
+// 16 or 24 at stride 2, as in MobileNets). 4x24 too, for stride 2 and the channel counts
+// networks have (ResNet's last layers). 5x16 for the shorter of the near-equal tiles that 6x16
+// rows leave (49 = 4·6 + 5·5).
 constexpr Brgemm kDirect[] = {
     kernels::block<Arch, 6, 2, 2 * U>("brgemm_f32_6x16_row16__avx2_fma"),
     kernels::block<Arch, 6, 2, 24>("brgemm_f32_6x16_row24__avx2_fma"),

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <bit>
 #include <limits>
-#include <optional>
 #include <vector>
 
 #include "../runtime/aligned_buffer.hpp"
@@ -20,34 +19,16 @@ constexpr int64_t U = kInterleave;
 constexpr int64_t kMaxTaps = 64;           // the batch of one tile lives on the stack
 constexpr int64_t kPackedBytes = 1 << 20;  // packed border tiles per thread
 
-// The kernel of gemm's register block that reads A rows `row` floats apart.
-const Brgemm* row_kernel(const KernelTable& t, const Brgemm& gemm, int64_t row) {
+// A compiled kernel of MR = m rows, NR = nr columns and A rows `row` floats apart, if the table
+// has one (row = U: a GEMM block; other rows: a direct one); others run through a block's
+// rows form, which takes the row stride at run time.
+const Brgemm* fixed_kernel(const KernelTable& t, int64_t m, int64_t nr, int64_t row) {
   for (const auto* list : {&t.gemm, &t.direct}) {
     for (const Brgemm& k : *list) {
-      if (k.mr == gemm.mr && k.nr == gemm.nr && k.row == row) return &k;
+      if (k.mr == m && k.nr == nr && k.row == row) return &k;
     }
   }
   return nullptr;
-}
-
-// Tiles that cover `width` pixels exactly: `main` of mr pixels and the fewest `tail` of
-// tail_mr (0: no tail block); none when no such sum is the width (49 = 4·6 + 5·5 on AVX2, 3·14 + 7
-// on AVX-512: ResNet's 7x7 images, where an overlapping last tile wastes 10-12%).
-struct Tiling {
-  int64_t main, tail;
-};
-std::optional<Tiling> exact_tiling(int64_t width, int64_t mr, int64_t tail_mr) {
-  for (int64_t b = 0; b < mr && b * tail_mr <= width; ++b) {
-    if ((width - b * tail_mr) % mr == 0) return Tiling{(width - b * tail_mr) / mr, b};
-    if (tail_mr == 0) break;
-  }
-  return std::nullopt;
-}
-
-// Pixels computed for a row piece `width` wide read in place: exactly the width when tiles
-// cover it, else whole tiles with the last overlapping.
-int64_t computed_pixels(int64_t width, int64_t mr, const Brgemm* tail) {
-  return exact_tiling(width, mr, tail ? tail->mr : 0) ? width : round_up(width, mr);
 }
 
 struct Tap {
@@ -55,11 +36,23 @@ struct Tap {
   int64_t r, s;    // filter tap
 };
 
-// Columns [lo, hi) of a pass in which the same taps (bit t: taps[t]) stay inside the image
-// sideways: read in place, MR pixels at a time, with only those taps.
-struct Segment {
+// Pixels [lo, hi) of a tile, counted from its first, and the taps (bit t: taps[t]) that read
+// inside the image sideways at every one of them.
+struct Group {
   int64_t lo, hi;
   uint64_t taps;
+  bool operator==(const Group&) const = default;
+};
+
+// `tiles` tiles of m pass pixels from column x0 that multiply alike: groups[0] spans the tile,
+// with the taps that stay inside across it (maybe none: bias only), and each other group adds
+// the taps that stay inside over part of it. A tap that enters or leaves the image within a
+// tile is multiplied over just the pixels where it reads the image: no padding tap is computed
+// and no input copied (ResNet's 3x3 layers at 14x14 and 7x7 have 9% and 18% of their taps
+// there).
+struct Run {
+  int64_t x0, m, tiles;
+  std::vector<Group> groups;
 };
 
 struct Pass {
@@ -67,14 +60,10 @@ struct Pass {
   int64_t rows, cols;                        // pass pixels
   int64_t in_step_y, in_step_x;              // input step per pass pixel
   std::vector<Tap> taps;
-  std::vector<Segment> segments;  // at least MR wide, in order; other columns are packed
-  int64_t weights = 0;            // offset of its B panels [G][KB][taps][Cgp][NR]
+  std::vector<Run> runs;  // in-place tiles over all columns, in order
+  bool packed = false;    // narrow rows: pixels gathered into packed tiles instead of runs
+  int64_t weights = 0;    // offset of its B panels [G][KB][taps][Cgp][NR]
 
-  int64_t in_place_cols() const {
-    int64_t n = 0;
-    for (const Segment& seg : segments) n += seg.hi - seg.lo;
-    return n;
-  }
   // Bit t set when taps[t] reads an input row of pass row j that lies inside the image.
   uint64_t row_taps(int64_t j, int64_t in_height) const {
     uint64_t mask = 0;
@@ -86,59 +75,63 @@ struct Pass {
   }
 };
 
-// The columns of a pass cut where a tap enters or leaves the image sideways; the pieces at
-// least MR wide that keep some tap become segments (dilated filters with wide padding, such
-// as DeepLab's, have wide pieces at each side with part of the taps).
-std::vector<Segment> make_segments(const Pass& pass, int64_t in_width, int64_t mr) {
-  std::vector<int64_t> lo(pass.taps.size()), hi(pass.taps.size());
-  std::vector<int64_t> cuts{0, pass.cols};
-  for (size_t t = 0; t < pass.taps.size(); ++t) {
+// The columns of a pass in near-equal tiles of at most mr pixels (none narrower than another by
+// more than one, none computed twice: 49 = 13 + 3·12, 16 = 2·8), and per tile the pixels over
+// which each tap reads inside the image.
+std::vector<Run> make_runs(const Pass& pass, int64_t in_width, int64_t mr) {
+  const size_t n_taps = pass.taps.size();
+  std::vector<int64_t> lo(n_taps), hi(n_taps);  // pixels [lo, hi) of the row read inside
+  for (size_t t = 0; t < n_taps; ++t) {
     const int64_t dx = pass.taps[t].dx, step = pass.in_step_x;
     lo[t] = std::clamp(ceil_div(-dx, step), int64_t{0}, pass.cols);
     hi[t] = std::clamp(floor_div(in_width - 1 - dx, step) + 1, lo[t], pass.cols);
-    cuts.push_back(lo[t]);
-    cuts.push_back(hi[t]);
   }
-  std::sort(cuts.begin(), cuts.end());
-  cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
-  std::vector<Segment> pieces;
-  for (size_t c = 0; c + 1 < cuts.size(); ++c) {
-    uint64_t mask = 0;
-    for (size_t t = 0; t < pass.taps.size(); ++t) {
-      if (lo[t] <= cuts[c] && cuts[c + 1] <= hi[t]) mask |= uint64_t{1} << t;
+  const int64_t n = ceil_div(pass.cols, mr), wide = pass.cols % n;
+  std::vector<Run> runs;
+  for (int64_t i = 0, x0 = 0; i < n; ++i) {
+    const int64_t m = pass.cols / n + (i < wide ? 1 : 0);
+    Run tile{x0, m, 1, {{0, m, 0}}};
+    for (size_t t = 0; t < n_taps; ++t) {
+      const int64_t a = std::max(lo[t], x0) - x0, b = std::min(hi[t], x0 + m) - x0;
+      if (a >= b) continue;
+      auto group = std::find_if(tile.groups.begin(), tile.groups.end(),
+                                [&](const Group& q) { return q.lo == a && q.hi == b; });
+      if (group == tile.groups.end()) group = tile.groups.insert(group, {a, b, 0});
+      group->taps |= uint64_t{1} << t;
     }
-    if (!pieces.empty() && pieces.back().taps == mask) {
-      pieces.back().hi = cuts[c + 1];  // a tap that never lands inside cuts nothing
+    if (!runs.empty() && runs.back().m == m && runs.back().groups == tile.groups) {
+      ++runs.back().tiles;
     } else {
-      pieces.push_back({cuts[c], cuts[c + 1], mask});
+      runs.push_back(tile);
     }
+    x0 += m;
   }
-  // A ragged end is packed (with every tap, at 1.1x) when the packed tiles it adds, over the
-  // pass's rows, cost less than a last tile overlapping its neighbour on each row: 26 pixels a
-  // row are a tile and 12 packed pixels, not two tiles; but a pointwise layer's one row of 49
-  // pixels ends in an overlapping tile, not a packed tile for one pixel (which would also read
-  // the weights once more).
-  auto wide = [&](const Segment& piece) { return piece.hi - piece.lo >= mr && piece.taps != 0; };
-  int64_t packed = pass.cols;  // pixels a row packed anyway
-  for (const Segment& piece : pieces) packed -= wide(piece) ? piece.hi - piece.lo : 0;
-  auto tiles = [&](int64_t per_row) { return ceil_div(pass.rows * per_row, mr); };
-  std::vector<Segment> segments;
-  const auto taps = double(pass.taps.size());
-  for (Segment piece : pieces) {
-    if (!wide(piece)) continue;
-    const int64_t ragged = (piece.hi - piece.lo) % mr;
-    const double added = double(tiles(packed + ragged) - tiles(packed)) / double(pass.rows);
-    if (1.1 * added * double(mr) * taps < double(mr * std::popcount(piece.taps))) {
-      piece.hi -= ragged;
-      packed += ragged;
-    }
-    segments.push_back(piece);
-  }
-  return segments;
+  return runs;
 }
 
-// A convolution is one pass; a transposed convolution one pass per output phase.
-std::vector<Pass> make_passes(const Problem& pr, int64_t mr) {
+// Multiply-adds of a pass over a channel block, relative to the FMA peak: in place, each group's
+// pixels and taps at the rate of its height (a tile of 4 pixels x 32 channels keeps 8
+// accumulators, too few for full rate); packed, every tap of MR-pixel tiles at 1.1x (the copy).
+double in_place_work(const Pass& pass, const Context& ctx, int64_t nr, int64_t in_height) {
+  double work = 0;
+  for (int64_t j = 0; j < pass.rows; ++j) {
+    const uint64_t rows = pass.row_taps(j, in_height);
+    for (const Run& run : pass.runs)
+      for (const Group& q : run.groups) {
+        work += double(run.tiles * (q.hi - q.lo) * std::popcount(rows & q.taps)) *
+                cost::fma_rate(ctx) / cost::fma_rate(ctx, int(q.hi - q.lo), int(nr));
+      }
+  }
+  return work;
+}
+double packed_work(const Pass& pass, const Context& ctx, const Brgemm& k) {
+  return 1.1 * double(pass.taps.size()) * double(round_up(pass.rows * pass.cols, k.mr)) *
+         cost::fma_rate(ctx) / cost::fma_rate(ctx, k);
+}
+
+// A convolution is one pass; a transposed convolution one pass per output phase. Each pass in
+// register block k's tiles, in place or packed, whichever costs less.
+std::vector<Pass> make_passes(const Problem& pr, const Context& ctx, const Brgemm& k) {
   const ConvParams& p = pr.p;
   std::vector<Pass> passes;
   if (pr.op == Op::conv2d) {
@@ -167,7 +160,10 @@ std::vector<Pass> make_passes(const Problem& pr, int64_t mr) {
         passes.push_back(pass);
       }
   }
-  for (Pass& pass : passes) pass.segments = make_segments(pass, p.in_width, mr);
+  for (Pass& pass : passes) {
+    pass.runs = make_runs(pass, p.in_width, k.mr);
+    pass.packed = packed_work(pass, ctx, k) < in_place_work(pass, ctx, k.nr, p.in_height);
+  }
   return passes;
 }
 
@@ -179,31 +175,13 @@ double block_bytes(const Problem& pr, const std::vector<Pass>& passes, int64_t n
   return double(int64_t(taps) * round_up(pr.in_per_group(), U) * nr) * sizeof(float);
 }
 
-// The block with main's NR and A rows but fewer rows, that ends NHWC rows (whose tiles are
-// written in place) where main's tiles do not divide them (AVX2's 5x16, AVX-512's 7x32); null
-// if none, or if a block of output channels has more than half of L1 of weights, where no gain
-// was measurable (Zen 3, 49 pixels in 4 + 5 tiles against 9 of 6: 16 KB a block, 9% faster;
-// res5_1x1, 128 KB from 4 MB streamed from L3, and res3_3x3's 74 KB, equal within the noise,
-// though the kernels alone on 128 KB blocks gain 10% from L2 and 3% from L3).
-const Brgemm* tail_kernel(const Problem& pr, const KernelTable& t, const Brgemm& main,
-                          const std::vector<Pass>& passes) {
-  if (pr.p.layout != Layout::nhwc) return nullptr;
-  if (block_bytes(pr, passes, main.nr) > double(topology().l1d_bytes) / 2) return nullptr;
-  const Brgemm* tail = nullptr;
-  for (const Brgemm& k : t.direct) {
-    if (k.nr == main.nr && k.row == main.row && k.mr < main.mr && (!tail || k.mr > tail->mr)) {
-      tail = &k;
-    }
-  }
-  return tail;
-}
-
 // Input pixels between neighbouring pixels of a pass: the stride, or 1 for phases.
 int64_t input_step(const Problem& pr) { return pr.op == Op::conv2d ? pr.p.stride_w : 1; }
 
-// Floats between neighbouring pass pixels when the input is reordered into channel blocks
-// [H][C/U][W][U], and when NHWC input with one group is read in place (0: not possible).
-// Strides beyond the fast-path limit are left to other algorithms before this multiplies.
+// Floats between neighbouring pass pixels' inputs when the input is reordered into channel
+// blocks [H][C/U][W][U], and when NHWC input with one group and whole channel blocks is read
+// in place (0: not possible). Strides beyond the fast-path limit are left to other algorithms
+// before this multiplies.
 int64_t blocked_row(const Problem& pr) { return U * input_step(pr); }
 int64_t in_place_row(const Problem& pr) {
   const ConvParams& p = pr.p;
@@ -216,9 +194,6 @@ std::string why_not(const Problem& pr, const Context& ctx) {
   if (!ctx.kernels) return "needs AVX2 or AVX-512 (SVERTKA_ISA=reference)";
   if (std::string r = beyond_fast_paths(pr); !r.empty()) return r;
   if (pr.p.kernel_h * pr.p.kernel_w > kMaxTaps) return "more than 64 filter taps";
-  if (!row_kernel(*ctx.kernels, ctx.kernels->gemm[0], blocked_row(pr))) {
-    return "stride_w " + std::to_string(pr.p.stride_w) + " has no row kernel (1 or 2)";
-  }
   return {};
 }
 
@@ -230,7 +205,7 @@ std::string why_not(const Problem& pr, const Context& ctx) {
 double streaming(const Problem& pr, const Context& ctx, const Brgemm& k) {
   const int64_t cgp = round_up(pr.in_per_group(), U), kgp = round_up(pr.out_per_group(), k.nr);
   double bytes = 0, bursts = 0;
-  for (const Pass& pass : make_passes(pr, k.mr)) {
+  for (const Pass& pass : make_passes(pr, ctx, k)) {
     const double weights = double(int64_t(pass.taps.size()) * cgp * kgp) * sizeof(float);
     const double tiles = double(ceil_div(pass.rows * pass.cols, k.mr));
     bytes += weights;
@@ -242,33 +217,22 @@ double streaming(const Problem& pr, const Context& ctx, const Brgemm& k) {
   return std::max(0.0, excess) * bursts / bytes * double(pr.p.batch * pr.p.groups);
 }
 
-// Kernel time with register block k: the taps it multiplies against those of the problem (in
-// place: whole tiles of MR across each segment, the last overlapping, taps outside the image
-// left out; packed pixels MR at a time across rows with every tap, at 1.1x), padding waste in
-// both channel counts, blocked rows 16 apart slower, the reorder of the input unless it is
-// read in place and, for NCHW, the transposed stores.
+// Kernel time with register block k: the multiply-adds its tiles compute against those of the
+// problem (in_place_work, packed_work), padding waste in both channel counts, blocked rows 16
+// apart slower, the reorder of the input unless it is read in place and, for NCHW, the
+// transposed stores.
 double estimate_with(const Problem& pr, const Context& ctx, const Brgemm& k) {
   const ConvParams& p = pr.p;
-  const bool in_place = in_place_row(pr) && row_kernel(*ctx.kernels, k, in_place_row(pr));
-  const Brgemm& main = *row_kernel(*ctx.kernels, k, in_place ? in_place_row(pr) : blocked_row(pr));
-  const std::vector<Pass> passes = make_passes(pr, k.mr);
-  const Brgemm* tail = tail_kernel(pr, *ctx.kernels, main, passes);
+  const bool in_place = in_place_row(pr) != 0;
+  const std::vector<Pass> passes = make_passes(pr, ctx, k);
   double useful = 0, computed = 0;
   for (const Pass& pass : passes) {
-    const auto taps = double(pass.taps.size());
-    useful += double(pass.rows * pass.cols) * taps;
-    for (int64_t j = 0; j < pass.rows; ++j) {
-      const uint64_t rows = pass.row_taps(j, p.in_height);
-      for (const Segment& seg : pass.segments) {
-        computed +=
-            double(computed_pixels(seg.hi - seg.lo, k.mr, tail) * std::popcount(rows & seg.taps));
-      }
-    }
-    computed += 1.1 * taps * double(round_up(pass.rows * (pass.cols - pass.in_place_cols()), k.mr));
+    useful += double(pass.rows * pass.cols) * double(pass.taps.size());
+    computed += pass.packed ? packed_work(pass, ctx, k) : in_place_work(pass, ctx, k.nr, p.in_height);
   }
   const bool strided = pr.op == Op::conv2d && p.stride_w > 1 && !in_place;
   const double kernel = cost::macs(pr) * cost::padded(pr.out_per_group(), k.nr) *
-                        cost::padded(pr.in_per_group(), U) / cost::fma_rate(ctx, k) / 0.9 *
+                        cost::padded(pr.in_per_group(), U) / cost::fma_rate(ctx) / 0.9 *
                         (strided ? 1.15 : 1.0) * (useful > 0 ? computed / useful : 1.0);
   const bool nhwc = p.layout == Layout::nhwc;
   const double reorder =
@@ -277,17 +241,15 @@ double estimate_with(const Problem& pr, const Context& ctx, const Brgemm& k) {
   return kernel + reorder + stores;
 }
 
-// The register block: the tuned one when it has the row kernels this problem needs, else the
-// cheapest by the model, weight streaming included (a 16-wide phase runs as two 8-row tiles,
-// not 14 + 2 border pixels; as one 16-row tile when its weights stream from L3).
+// The register block: the tuned one, else the cheapest by the model, weight streaming included
+// (a 16-wide phase runs as two 8-row tiles, not 14 + 2; as one 16-row tile when its weights
+// stream from L3).
 const Brgemm& choose_gemm(const Problem& pr, const Context& ctx) {
   const KernelTable& t = *ctx.kernels;
-  const Brgemm& tuned = tuned_gemm(t, ctx.tuning.kernel);
-  if (!ctx.tuning.kernel.empty() && row_kernel(t, tuned, blocked_row(pr))) return tuned;
+  if (!ctx.tuning.kernel.empty()) return tuned_gemm(t, ctx.tuning.kernel);
   const Brgemm* best = &t.gemm[0];
   double best_cost = estimate_with(pr, ctx, *best) + streaming(pr, ctx, *best);
   for (const Brgemm& k : t.gemm) {
-    if (!row_kernel(t, k, blocked_row(pr))) continue;
     const double cost = estimate_with(pr, ctx, k) + streaming(pr, ctx, k);
     if (cost < best_cost) best = &k, best_cost = cost;
   }
@@ -305,27 +267,27 @@ class Direct final : public Algorithm {
         table_(*ctx.kernels),
         threads_(ctx.threads),
         gemm_(choose_gemm(pr, ctx)),
-        in_place_(in_place_row(pr) && row_kernel(table_, gemm_, in_place_row(pr))),
-        main_(*row_kernel(table_, gemm_, in_place_ ? in_place_row(pr) : blocked_row(pr))),
-        passes_(make_passes(pr, gemm_.mr)),
-        tail_(tail_kernel(pr, table_, main_, passes_)) {
+        in_place_(in_place_row(pr) != 0),
+        passes_(make_passes(pr, ctx, gemm_)) {
     const ConvParams& p = pr.p;
     cg_ = pr.in_per_group();
     kg_ = pr.out_per_group();
     cgp_ = ceil_div(cg_, U) * U;
-    kb_ = ceil_div(kg_, main_.nr);
+    kb_ = ceil_div(kg_, gemm_.nr);
+    row_ = in_place_ ? in_place_row(pr) : blocked_row(pr);
+    for (int64_t m = 0; m <= gemm_.mr; ++m) fixed_.push_back(fixed_kernel(table_, m, gemm_.nr, row_));
     // Where input pixel (iy, ix), channel block cb of one image and group lies.
     pixel_stride_ = in_place_ ? p.in_channels : U;
     block_stride_ = in_place_ ? U : p.in_width * U;
     row_stride_ = cgp_ * p.in_width;
     image_ = cgp_ * p.in_height * p.in_width;
     pack_weights(weights);
-    bias_.assign(p.out_channels + main_.nr, 0.0f);
+    bias_.assign(p.out_channels + gemm_.nr, 0.0f);
     if (bias) std::copy(bias, bias + p.out_channels, bias_.begin());
     want_ = wanted_tasks(ctx.tuning, threads_);
     plan_items();
     packed_ = &packed_kernel();
-    const double bytes = block_bytes(pr, passes_, main_.nr);
+    const double bytes = block_bytes(pr, passes_, gemm_.nr);
     kb_per_pass_ = std::max<int64_t>(1, int64_t(double(topology().l2_bytes) / 2 / bytes));
   }
 
@@ -352,9 +314,11 @@ class Direct final : public Algorithm {
   }
 
   std::string describe() const override {
-    std::string d = "direct " + std::string(table_.isa) + " " + std::to_string(main_.mr) + "x" +
-                    std::to_string(main_.nr);
-    if (tail_) d += " tail " + std::to_string(tail_->mr) + "x" + std::to_string(tail_->nr);
+    std::string d = "direct " + std::string(table_.isa) + " " + std::to_string(gemm_.mr) + "x" +
+                    std::to_string(gemm_.nr);
+    if (std::any_of(passes_.begin(), passes_.end(), [](const Pass& q) { return q.packed; })) {
+      d += " packed " + std::to_string(packed_->mr) + "x" + std::to_string(packed_->nr);
+    }
     if (pr_.op == Op::conv_transpose2d) {
       d += " phases=" + std::to_string(pr_.p.stride_h) + "x" + std::to_string(pr_.p.stride_w);
       const bool gemm = std::all_of(passes_.begin(), passes_.end(),
@@ -399,9 +363,12 @@ class Direct final : public Algorithm {
     int64_t rows = 1;
     for (const Pass& q : passes_) rows = std::max(rows, q.rows);
     const Pass& pass0 = passes_[0];
-    const bool one_row = passes_.size() == 1 && pass0.rows == 1 && pass0.segments.size() == 1 &&
-                         pass0.segments[0].lo == 0;
-    const int64_t pieces = one_row ? pass0.segments[0].hi / main_.mr : rows;
+    const bool one_row = passes_.size() == 1 && pass0.rows == 1 && !pass0.packed;
+    std::vector<int64_t> starts;  // of one_row's tiles, and its end
+    for (const Run& run : pass0.runs)
+      for (int64_t t = 0; t < run.tiles && one_row; ++t) starts.push_back(run.x0 + t * run.m);
+    starts.push_back(pass0.cols);
+    const int64_t pieces = one_row ? int64_t(starts.size()) - 1 : rows;
     const double weight_bytes = double(weights_.size()) * sizeof(float) / double(p.groups);
     const double stride = pr_.op == Op::conv2d ? double(p.stride_h * p.stride_w) : 1.0;
     // The share of the input's pixels read: a 1x1 filter at stride 2 reads a quarter.
@@ -426,13 +393,12 @@ class Direct final : public Algorithm {
       }
     };
     if (one_row) {
-      const int64_t width = std::clamp(ceil_div(pieces, bands), int64_t{1}, pieces) * main_.mr;
+      const int64_t per = std::clamp(ceil_div(pieces, bands), int64_t{1}, pieces);
       for (int64_t kb = 0; kb < kb_; kb += kb_per)
-        for (int64_t c = 0; c < pass0.cols; c += width) {
-          const bool last = c + 2 * width > pass0.segments[0].hi;
-          items_.push_back({0, 0, 1, c, last ? pass0.cols : c + width, kb,
-                            std::min(kb_, kb + kb_per)});
-          if (last) break;
+        for (int64_t t = 0; t < pieces; t += per) {
+          const int64_t end = t + 2 * per > pieces ? pieces : t + per;  // the last takes the rest
+          items_.push_back({0, 0, 1, starts[t], starts[end], kb, std::min(kb_, kb + kb_per)});
+          if (end == pieces) break;
         }
     } else if (passes == 1) {
       for (int64_t kb = 0; kb < kb_; kb += kb_per)
@@ -459,7 +425,7 @@ class Direct final : public Algorithm {
       double cost = 0;
       for (const Item& item : items_) {
         const Pass& pass = passes_[item.pass];
-        const int64_t border = (item.j1 - item.j0) * (pass.cols - pass.in_place_cols());
+        const int64_t border = pass.packed ? (item.j1 - item.j0) * pass.cols : 0;
         cost += double(round_up(border, k.mr)) * (1.0 + 2.0 / k.mr);
       }
       if (!best || cost < best_cost) best = &k, best_cost = cost;
@@ -472,7 +438,7 @@ class Direct final : public Algorithm {
   // [K][C/G][R][S], transposed [C][K/G][R][S].
   void pack_weights(const float* w) {
     const ConvParams& p = pr_.p;
-    const int64_t nr = main_.nr, taps = p.kernel_h * p.kernel_w;
+    const int64_t nr = gemm_.nr, taps = p.kernel_h * p.kernel_w;
     int64_t total = 0;
     for (Pass& pass : passes_) {
       pass.weights = total;
@@ -546,7 +512,7 @@ class Direct final : public Algorithm {
   void store(const float* t, int64_t m, PixelAt pixel, int64_t n, int64_t g, int64_t kb,
              float* dst) const {
     const ConvParams& p = pr_.p;
-    const int64_t nr = main_.nr, k0 = g * kg_ + kb * nr;
+    const int64_t nr = gemm_.nr, k0 = g * kg_ + kb * nr;
     const int64_t cols = std::min(nr, kg_ - kb * nr);
     if (p.layout == Layout::nhwc) {
       for (int64_t i = 0; i < m; ++i) {
@@ -587,7 +553,7 @@ class Direct final : public Algorithm {
     if (pass.taps.empty()) {  // no tap lands on real input: bias only
       alignas(64) float t[32 * 64];
       for (int64_t kb = item.kb0; kb < item.kb1; ++kb) {
-        for (int64_t i = 0; i < main_.nr; ++i) t[i] = bias_[g * kg_ + kb * main_.nr + i];
+        for (int64_t i = 0; i < gemm_.nr; ++i) t[i] = bias_[g * kg_ + kb * gemm_.nr + i];
         for (int64_t j = item.j0; j < item.j1; ++j)
           for (int64_t i = item.c0; i < item.c1; ++i) {
             store(t, 1, [&](int64_t) { return output(pass, j, i); }, n, g, kb, dst);
@@ -595,27 +561,13 @@ class Direct final : public Algorithm {
       }
       return;
     }
-    const Pixel first = packed_pixel(pass, item, {item.j0, item.c0});
-    if (first.oy >= item.j1) {
+    if (!pass.packed) {
       interior(n, g, pass, item, image, dst);
       return;
     }
-    // Border tiles whose panels fit one group are packed once and multiplied by each group of
-    // channel blocks right after that group's interior tiles: weights beyond L2 then come from
-    // memory once an image, not once for the interior and again for the border (ResNet's
-    // last 3x3 layer: 9.4 MB of weights, 21 of its 49 pixels border, 13% faster).
     float* ws = thread_workspace(packed_floats(pass));
-    Packed tiles = pack(pass, item, first, image, ws);
-    const bool once = tiles.next.oy >= item.j1;
-    const int64_t step = once ? kb_per_pass_ : item.kb1 - item.kb0;
-    for (int64_t kb0 = item.kb0; kb0 < item.kb1; kb0 += step) {
-      Item part = item;
-      part.kb0 = kb0;
-      part.kb1 = std::min(item.kb1, kb0 + step);
-      if (!pass.segments.empty()) interior(n, g, pass, part, image, dst);
-      if (once) multiply(n, g, pass, part, tiles, ws, dst);
-    }
-    for (; !once && tiles.count > 0; tiles = pack(pass, item, tiles.next, image, ws)) {
+    for (Packed tiles = pack(pass, item, {item.j0, item.c0}, image, ws); tiles.count > 0;
+         tiles = pack(pass, item, tiles.next, image, ws)) {
       multiply(n, g, pass, item, tiles, ws, dst);
     }
   }
@@ -633,12 +585,12 @@ class Direct final : public Algorithm {
       // A long row (a pointwise layer's H·W pixels) goes in chunks whose input, and the output
       // the group writes, stay in a quarter of L2 across the group's blocks: the input is read
       // from memory once, not once per block (res2_1x1b: 124 -> 141 GFLOP/s).
-      const double column_bytes = in_bytes + double((kb1 - kb0) * main_.nr * int64_t{sizeof(float)});
+      const double column_bytes = in_bytes + double((kb1 - kb0) * gemm_.nr * int64_t{sizeof(float)});
       const int64_t chunk =
-          std::max<int64_t>(1, int64_t(double(topology().l2_bytes) / 4 / column_bytes) / main_.mr) *
-          main_.mr;
+          std::max<int64_t>(1, int64_t(double(topology().l2_bytes) / 4 / column_bytes) / gemm_.mr) *
+          gemm_.mr;
       for (int64_t c = item.c0; c < item.c1; c += chunk) {
-        Item part = item;  // the last chunk takes the rest, whole tiles before it
+        Item part = item;  // the last chunk takes the rest (tiles go by their first pixel)
         part.c0 = c;
         part.c1 = c + 2 * chunk > item.c1 ? item.c1 : c + chunk;
         for (int64_t j = item.j0; j < item.j1; ++j)
@@ -648,96 +600,81 @@ class Direct final : public Algorithm {
     }
   }
 
-  // The tiles of pass row j for channel block kb: MR pixels of one segment each, read in place
-  // with the taps that stay inside the image (the segment's, less those whose input row is
-  // outside).
+  // `tiles` tiles of m pixels, `pitch` pixels apart (contract.hpp: BrgemmStripFn), through the
+  // compiled kernel of that height and row stride where the table has one.
+  void strip(int64_t m, int64_t tiles, int64_t pitch, int64_t batch, const float* const* a,
+             const float* const* b, float* c, int64_t ldc, Init init, const float* bias) const {
+    if (const Brgemm* k = fixed_[m]) {
+      k->strip(tiles, pitch * row_, pitch * ldc, batch, a, b, cgp_, block_stride_, c, ldc, init,
+               bias);
+    } else {
+      gemm_.rows(m, row_, tiles, pitch * row_, pitch * ldc, batch, a, b, cgp_, block_stride_, c,
+                 ldc, init, bias);
+    }
+  }
+
+  // The tiles of pass row j for channel block kb that start in the item's columns, read in
+  // place, each tap over the pixels where it and its input row lie inside the image.
   void row_tiles(int64_t n, int64_t g, const Pass& pass, const Item& item, int64_t j,
                  int64_t kb, const float* image, float* dst) const {
     const ConvParams& p = pr_.p;
-    const int64_t nr = main_.nr, mr = main_.mr, n_taps = int64_t(pass.taps.size());
+    const int64_t nr = gemm_.nr, n_taps = int64_t(pass.taps.size());
     const float* w = weights_.data() + pass.weights + (g * kb_ + kb) * n_taps * cgp_ * nr;
     const float* bias = bias_.data() + g * kg_ + kb * nr;
+    // NHWC blocks of whole channels are written in place, the others through a scratch tile.
     const bool in_place = nr <= kg_ - kb * nr && p.layout == Layout::nhwc;
     const uint64_t rows = pass.row_taps(j, p.in_height);
+    const float* in = image + j * pass.in_step_y * row_stride_;
+    const int64_t ldc = pass.out_step_x * p.out_channels;
     const float* a[kMaxTaps];
     const float* b[kMaxTaps];
-    const float* as[kMaxTaps];
     alignas(64) float t[32 * 64];
-    for (const Segment& whole : pass.segments) {
-      // The item's part of the segment: all of it, or whole tiles of a pointwise row's start.
-      const Segment seg{std::max(whole.lo, item.c0), std::min(whole.hi, item.c1), whole.taps};
-      if (seg.hi <= seg.lo) continue;
-      int64_t batch = 0;
-      for (int64_t ti = 0; ti < n_taps; ++ti) {
-        if (!(rows & seg.taps & (uint64_t{1} << ti))) continue;
-        const Tap& tap = pass.taps[ti];
-        a[batch] = image + (j * pass.in_step_y + tap.dy) * row_stride_ +
-                   (seg.lo * pass.in_step_x + tap.dx) * pixel_stride_;
-        b[batch++] = w + ti * cgp_ * nr;
-      }
-      const int64_t a_pixel = pass.in_step_x * pixel_stride_;  // between tile pixels' inputs
-      const int64_t ldc = pass.out_step_x * p.out_channels;
-      const auto shifted = [&](int64_t start) {  // the batch at the tile from pixel `start`
-        for (int64_t x = 0; x < batch; ++x) as[x] = a[x] + (start - seg.lo) * a_pixel;
-        return as;
-      };
-      const auto in_place_c = [&](int64_t start) {
-        const Pixel at = output(pass, j, start);
-        return dst + ((n * pr_.out_h + at.oy) * pr_.out_w + at.ox) * p.out_channels + g * kg_ +
-               kb * nr;
-      };
-      int64_t i = seg.lo;
-      if (in_place) {  // the whole tiles in one strip, and those of the tail block in another
-        const auto exact = exact_tiling(seg.hi - seg.lo, mr, tail_ ? tail_->mr : 0);
-        const int64_t tiles = exact ? exact->main : (seg.hi - seg.lo) / mr;
-        main_.strip(tiles, mr * a_pixel, mr * ldc, batch, a, b, cgp_, block_stride_, in_place_c(i),
-                    ldc, Init::bias_cols, bias);
-        i += tiles * mr;
-        if (exact && exact->tail > 0) {
-          tail_->strip(exact->tail, tail_->mr * a_pixel, tail_->mr * ldc, batch, shifted(i), b,
-                       cgp_, block_stride_, in_place_c(i), ldc, Init::bias_cols, bias);
-          i = seg.hi;
+    for (const Run& run : pass.runs) {
+      const int64_t k0 = std::clamp(ceil_div(item.c0 - run.x0, run.m), int64_t{0}, run.tiles);
+      const int64_t k1 = std::clamp(ceil_div(item.c1 - run.x0, run.m), k0, run.tiles);
+      // `tiles` tiles from column x, C at c: group 0 starts them from the bias, the others add.
+      const auto multiply = [&](int64_t x, int64_t tiles, float* c, int64_t ldc_c) {
+        for (size_t q = 0; q < run.groups.size(); ++q) {
+          const Group& group = run.groups[q];
+          int64_t batch = 0;
+          for (int64_t ti = 0; ti < n_taps; ++ti) {
+            if (!(rows & group.taps & (uint64_t{1} << ti))) continue;
+            const Tap& tap = pass.taps[ti];
+            a[batch] = in + tap.dy * row_stride_ +
+                       ((x + group.lo) * pass.in_step_x + tap.dx) * pixel_stride_;
+            b[batch++] = w + ti * cgp_ * nr;
+          }
+          if (q > 0 && batch == 0) continue;
+          strip(group.hi - group.lo, tiles, run.m, batch, a, b, c + group.lo * ldc_c, ldc_c,
+                q == 0 ? Init::bias_cols : Init::accumulate, bias);
         }
+      };
+      if (in_place && k1 > k0) {
+        const int64_t x = run.x0 + k0 * run.m;
+        const Pixel at = output(pass, j, x);
+        multiply(x, k1 - k0, dst + ((n * pr_.out_h + at.oy) * pr_.out_w + at.ox) * p.out_channels +
+                                 g * kg_ + kb * nr,
+                 ldc);
+        continue;
       }
-      for (; i < seg.hi; i += mr) {
-        // The last tile overlaps the one before, inside the segment (whole tiles fit in it;
-        // the item's part of it may be narrower).
-        const int64_t start = std::max(whole.lo, std::min(i, seg.hi - mr));
-        const float* const* at = shifted(start);
-        if (in_place) {
-          main_.run(batch, at, b, cgp_, block_stride_, in_place_c(start), ldc, Init::bias_cols,
-                    bias);
-        } else {
-          main_.run(batch, at, b, cgp_, block_stride_, t, nr, Init::bias_cols, bias);
-          store(t, mr, [&](int64_t x) { return output(pass, j, start + x); }, n, g, kb, dst);
-        }
+      for (int64_t k = k0; k < k1; ++k) {
+        const int64_t x = run.x0 + k * run.m;
+        multiply(x, 1, t, nr);
+        store(t, run.m, [&](int64_t i) { return output(pass, j, x + i); }, n, g, kb, dst);
       }
     }
   }
 
-  // The first pixel of the item at or after (j, i) that no in-place tile covers; row j1 when
-  // none is left.
-  Pixel packed_pixel(const Pass& pass, const Item& item, Pixel px) const {  // {j, i}: pass's
-    while (px.oy < item.j1) {
-      auto seg = std::find_if(pass.segments.begin(), pass.segments.end(),
-                              [&](const Segment& s) { return s.lo <= px.ox && px.ox < s.hi; });
-      if (px.ox < item.c0) {
-        px.ox = item.c0;
-      } else if (seg != pass.segments.end()) {
-        px.ox = seg->hi;
-      } else if (px.ox >= item.c1) {
-        px = Pixel{px.oy + 1, item.c0};
-      } else {
-        return px;
-      }
-    }
-    return {item.j1, item.c0};
+  // The item's pixel after (j, i) in row order; row j1 when none is left.
+  static Pixel next_pixel(const Item& item, Pixel px) {  // {j, i}: pass's
+    return ++px.ox < item.c1 ? px : Pixel{px.oy + 1, item.c0};
   }
 
-  // The other pixels (borders, and whole rows too narrow for a tile), gathered MR at a time
-  // into packed A panels with zeros for taps outside the image, through the GEMM kernel with
-  // kc = taps·Cgp: the weights of an NR block are that B panel already. A group of tiles is
-  // packed at a time, up to kPackedBytes of panels.
+  // The pixels of a packed pass (rows too narrow for tiles that keep the FMAs busy: DCGAN's
+  // phases of 4x4 pixels), gathered MR at a time, from several rows, into packed A panels with
+  // zeros for taps outside the image, through the GEMM kernel with kc = taps·Cgp: the weights
+  // of an NR block are that B panel already. A group of tiles is packed at a time, up to
+  // kPackedBytes of panels.
   struct Packed {
     Pixel first[64];     // each tile's first pixel
     int64_t pixels[64];  // each tile's pixels: MR, or fewer in the last
@@ -762,7 +699,7 @@ class Direct final : public Algorithm {
       group.first[group.count] = px;
       float* a = ws + group.count * panel;
       int64_t i = 0;
-      for (; i < mr && px.oy < item.j1; ++i, px = packed_pixel(pass, item, {px.oy, px.ox + 1})) {
+      for (; i < mr && px.oy < item.j1; ++i, px = next_pixel(item, px)) {
         for (int64_t ti = 0; ti < n_taps; ++ti) {
           const Tap& tap = pass.taps[ti];
           const int64_t iy = px.oy * pass.in_step_y + tap.dy;
@@ -799,7 +736,7 @@ class Direct final : public Algorithm {
         Pixel at = group.first[x];
         for (int64_t i = 0; i < group.pixels[x]; ++i) {
           list[i] = output(pass, at.oy, at.ox);
-          at = packed_pixel(pass, item, {at.oy, at.ox + 1});
+          at = next_pixel(item, at);
         }
         store(t, group.pixels[x], [&](int64_t i) { return list[i]; }, n, g, kb, dst);
       }
@@ -810,11 +747,11 @@ class Direct final : public Algorithm {
   const KernelTable& table_;
   int threads_;
   const Brgemm& gemm_;  // row = U: the register block chosen for the problem
-  const Brgemm* packed_ = nullptr;  // row = U: packed panels of border pixels
+  const Brgemm* packed_ = nullptr;  // row = U: packed panels of narrow passes
   bool in_place_;       // NHWC, one group, whole channel blocks: no reorder
-  const Brgemm& main_;  // in-place tiles: row = pixel stride x input step
   std::vector<Pass> passes_;
-  const Brgemm* tail_;  // main_'s tail block, ending NHWC rows whose tiles it makes exact
+  int64_t row_ = 0;  // floats between pass pixels' inputs: pixel stride x input step
+  std::vector<const Brgemm*> fixed_;  // per tile height m: compiled for row_, or null
   std::vector<Item> items_;
   int64_t cg_ = 0, kg_ = 0, cgp_ = 0, kb_ = 0;
   int64_t kb_per_pass_ = 1;  // channel blocks whose weights share L2 across the rows

@@ -13,9 +13,12 @@
 // A brgemm microkernel accumulates a tile of MR pass pixels x NR output channels in registers
 // over all taps and input channels, reading the input in place: NHWC input with one group and
 // whole channel blocks as it is (rows C·stride apart), any other input after one reorder per
-// execution into channel blocks [H][C/U][W][U]. Tap rows outside the image are left
-// out of a tile's batch; pixels whose taps leave the image sideways are gathered MR at a time
-// into packed panels (zeros for the outside taps) and run through the GEMM kernel.
+// execution into channel blocks [H][C/U][W][U]. A pass row is cut into near-equal tiles of up
+// to MR pixels; tap rows outside the image are left out of a tile's batch, and a tap that
+// leaves the image sideways within a tile is multiplied over just the pixels where it reads
+// inside (a kernel of that height: no padding tap computed, nothing copied). Rows too narrow
+// for tiles that keep the FMAs busy are gathered MR pixels at a time from several rows into
+// packed panels (zeros for the outside taps) and run through the GEMM kernel.
 #pragma once
 
 #include "../algorithm.hpp"

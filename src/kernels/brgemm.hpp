@@ -3,6 +3,8 @@
 
 #include <xsimd/xsimd.hpp>
 
+#include <utility>
+
 #include "contract.hpp"
 #include "lanes.hpp"
 
@@ -32,14 +34,16 @@ void store_tile(const V (&acc)[MR][NV], float* c, int64_t ldc) {
 // BCAST > 1 (one vector): each step of A is BCAST floats, one per interleaved group.
 // PF > 0: B is prefetched into L2 PF floats ahead, the step's lines, for blocks whose weights
 // stream from L3 (a line of B feeds MR·NV FMAs: too few to hide L3's latency unaided).
-// A is read `shift` floats after a[t] (tile m of a strip).
+// A is read `shift` floats after a[t] (tile m of a strip). ROW = 0: A's rows are `row` floats
+// apart, known at run time, addressed from two bases H rows apart (the H - 1 multiples of row
+// then fit in registers beside them); on Zen 5 as fast as a compile-time ROW.
 template <class Arch, int MR, int NV, int ROW, int BCAST, int PF>
-[[gnu::always_inline]] inline void brgemm_tile(int64_t shift, int64_t batch, const float* const* a,
-                                               const float* const* b, int64_t kc, int64_t a_block,
-                                               float* c, int64_t ldc, Init init,
-                                               const float* bias) {
+[[gnu::always_inline]] inline void brgemm_tile(int64_t shift, int64_t row, int64_t batch,
+                                               const float* const* a, const float* const* b,
+                                               int64_t kc, int64_t a_block, float* c, int64_t ldc,
+                                               Init init, const float* bias) {
   using V = xsimd::batch<float, Arch>;
-  constexpr int L = V::size, NR = NV * L, U = kInterleave;
+  constexpr int L = V::size, NR = NV * L, U = kInterleave, H = (MR + 1) / 2;
   static_assert(BCAST == 1 || NV == 1, "interleaved groups fill exactly one vector");
   V acc[MR][NV];
 #pragma GCC unroll 16
@@ -49,8 +53,9 @@ template <class Arch, int MR, int NV, int ROW, int BCAST, int PF>
   }
   for (int64_t t = 0; t < batch; ++t) {
     const float* ap = a[t] + shift;
+    const float* ah = ap + (ROW ? 0 : H * row);  // ROW = 0: rows H.. from here
     const float* bp = b[t];
-    for (int64_t k = 0; k < kc; k += U, ap += a_block) {
+    for (int64_t k = 0; k < kc; k += U, ap += a_block, ah += a_block) {
 #pragma GCC unroll 16
       for (int u = 0; u < U; ++u, bp += NR) {
         if constexpr (PF > 0) {
@@ -62,7 +67,8 @@ template <class Arch, int MR, int NV, int ROW, int BCAST, int PF>
         for (int j = 0; j < NV; ++j) bv[j] = V::load_aligned(bp + j * L);
 #pragma GCC unroll 16
         for (int i = 0; i < MR; ++i) {
-          const V ai = broadcast<V, BCAST>(ap + i * ROW + u * BCAST);
+          const float* ai_at = ROW ? ap + i * ROW : (i < H ? ap : ah) + i % H * row;
+          const V ai = broadcast<V, BCAST>(ai_at + u * BCAST);
 #pragma GCC unroll 8
           for (int j = 0; j < NV; ++j) acc[i][j] = xsimd::fma(ai, bv[j], acc[i][j]);
         }
@@ -79,7 +85,7 @@ template <class Arch, int MR, int NV, int ROW, int BCAST, int PF>
 template <class Arch, int MR, int NV, int ROW, int BCAST = 1, int PF = 0>
 void brgemm(int64_t batch, const float* const* a, const float* const* b, int64_t kc,
             int64_t a_block, float* c, int64_t ldc, Init init, const float* bias) {
-  brgemm_tile<Arch, MR, NV, ROW, BCAST, PF>(0, batch, a, b, kc, a_block, c, ldc, init, bias);
+  brgemm_tile<Arch, MR, NV, ROW, BCAST, PF>(0, ROW, batch, a, b, kc, a_block, c, ldc, init, bias);
 }
 
 // The lines of the MR x NR tile at c, rows ldc floats apart, fetched for writing.
@@ -104,9 +110,37 @@ void brgemm_strip(int64_t tiles, int64_t a_step, int64_t c_step, int64_t batch,
   for (int64_t m = 0; m < tiles; ++m, c += c_step) {
     if (m + 1 < tiles) prefetch_tile<MR, NR>(c + c_step, ldc);
     const float* tile_bias = init == Init::bias_rows ? bias + m * MR : bias;
-    brgemm_tile<Arch, MR, NV, ROW, 1, PF>(m * a_step, batch, a, b, kc, a_block, c, ldc, init,
+    brgemm_tile<Arch, MR, NV, ROW, 1, PF>(m * a_step, ROW, batch, a, b, kc, a_block, c, ldc, init,
                                           tile_bias);
   }
+}
+
+// A strip of tiles of M rows, A's rows `row` floats apart (contract.hpp: BrgemmRowsFn).
+template <class Arch, int M, int NV, int PF>
+void brgemm_rows_strip(int64_t row, int64_t tiles, int64_t a_step, int64_t c_step, int64_t batch,
+                       const float* const* a, const float* const* b, int64_t kc, int64_t a_block,
+                       float* c, int64_t ldc, Init init, const float* bias) {
+  constexpr int NR = NV * xsimd::batch<float, Arch>::size;
+  for (int64_t m = 0; m < tiles; ++m, c += c_step) {
+    if (m + 1 < tiles) prefetch_tile<M, NR>(c + c_step, ldc);
+    const float* tile_bias = init == Init::bias_rows ? bias + m * M : bias;
+    brgemm_tile<Arch, M, NV, 0, 1, PF>(m * a_step, row, batch, a, b, kc, a_block, c, ldc, init,
+                                       tile_bias);
+  }
+}
+
+// The strip of tiles of m rows, for any m from 1 to sizeof...(W).
+template <class Arch, int NV, int PF, int... W>
+void brgemm_rows(int64_t m, int64_t row, int64_t tiles, int64_t a_step, int64_t c_step,
+                 int64_t batch, const float* const* a, const float* const* b, int64_t kc,
+                 int64_t a_block, float* c, int64_t ldc, Init init, const float* bias) {
+  using Strip = decltype(&brgemm_rows_strip<Arch, 1, NV, PF>);
+  static constexpr Strip strip[] = {&brgemm_rows_strip<Arch, W + 1, NV, PF>...};
+  strip[m - 1](row, tiles, a_step, c_step, batch, a, b, kc, a_block, c, ldc, init, bias);
+}
+template <class Arch, int NV, int PF, int... W>
+constexpr BrgemmRowsFn brgemm_rows_entry(std::integer_sequence<int, W...>) {
+  return brgemm_rows<Arch, NV, PF, W...>;
 }
 
 // A GEMM or direct block's table entry: MR rows x NV vectors, A rows ROW floats apart, B
@@ -119,6 +153,15 @@ constexpr Brgemm block(const char* name) {
           .row = ROW,
           .run = brgemm<Arch, MR, NV, ROW, 1, PF>,
           .strip = brgemm_strip<Arch, MR, NV, ROW, PF>};
+}
+
+// A GEMM block's entry (A rows U apart, as packed): block()'s, and the rows form for tiles of
+// any height up to MR and any row stride.
+template <class Arch, int MR, int NV, int PF = 0>
+constexpr Brgemm gemm_block(const char* name) {
+  Brgemm k = block<Arch, MR, NV, kInterleave, PF>(name);
+  k.rows = brgemm_rows_entry<Arch, NV, PF>(std::make_integer_sequence<int, MR>());
+  return k;
 }
 
 // brgemm with B's rows read in place, ldb floats apart (contract.hpp: BrgemmStridedBFn). Its

@@ -84,6 +84,14 @@ using BrgemmGatherBFn = void (*)(int64_t tiles, int64_t kc, const float* a,
                                  const float* const* rows, int64_t offset, float* c, int64_t ldc,
                                  Init init, const float* bias);
 
+// brgemm over a strip of tiles of m rows (1 <= m <= MR), A's rows `row` floats apart instead of
+// ROW, the other arguments as BrgemmStripFn's: tiles of any width and any row stride, such as
+// the part of a row of output pixels that a filter tap reads inside the image.
+using BrgemmRowsFn = void (*)(int64_t m, int64_t row, int64_t tiles, int64_t a_step,
+                              int64_t c_step, int64_t batch, const float* const* a,
+                              const float* const* b, int64_t kc, int64_t a_block, float* c,
+                              int64_t ldc, Init init, const float* bias);
+
 struct Brgemm {
   const char* name;  // XNNPACK style: brgemm_f32_14x32_row8__avx512f
   int mr, nr, row;   // register block and A row stride (floats)
@@ -91,6 +99,7 @@ struct Brgemm {
   int bcast = 1;     // floats per A step: interleaved groups per vector
   int kw = 0;        // 0: batch over taps; KW: the row form, batch over filter rows KW wide
   BrgemmStripFn strip = nullptr;  // blocks of one group a vector, tap form (block())
+  BrgemmRowsFn rows = nullptr;    // the same, any m <= MR rows, any row stride
 };
 
 // Depthwise microkernel: one output row, `blocks` blocks of `width` channels (groups =

@@ -14,7 +14,6 @@ TEST_P(DirectConv, MatchesReferenceOnTailShapes) {
   const ScopedEnv scoped = force("direct");
   std::mt19937 rng(1);
   for (const ConvParams& p : tail_shapes(Op::conv2d)) {
-    if (p.stride_w > 2) continue;  // no row kernel: direct does not apply
     std::string description;
     EXPECT_TRUE(matches_reference(Op::conv2d, p, rng, &description));
     EXPECT_NE(description.find("direct " + isa()), std::string::npos) << description;
@@ -170,35 +169,62 @@ TEST_P(DirectConv, MatchesReferenceOnPointwiseRowPieces) {
   }
 }
 
-// NHWC rows that whole tiles do not divide end in tiles of the tail block when a block's weights
-// stay in L1 (AVX2: 6x16 and 5x16, 49 = 4·6 + 5·5, 11 = 6 + 5; AVX-512: 14x32 and 7x32, 49 =
-// 3·14 + 7, 21 = 14 + 7), else in an overlapping tile (11 on AVX-512): a pointwise layer's one
-// row (stride 1 and 2, pieces on two threads, a partial last channel block), rows of a 3x3
-// filter's interior, and weights beyond L1 that take no tail.
-TEST_P(DirectConv, MatchesReferenceOnRowsEndedByTailTiles) {
+// Rows in near-equal tiles read in place, each tap over the pixels where it reads inside the
+// image: rows narrower than a tile (7), rows that tiles do not divide (a pointwise row of 49
+// pixels, 21, 15), taps over part of the end tiles (3x3 padded 1), a tile that no tap spans
+// (two taps 5 apart over a 5-pixel input: bias, then each tap over half of the tile), strides 3
+// and 4 (no compiled kernel reads rows that far apart), and an NHWC channel count without one
+// (96); both layouts, pieces of a pointwise row on two threads.
+TEST_P(DirectConv, MatchesReferenceWithTapsOverPartsOfTiles) {
   const ScopedEnv scoped = force("direct");
   std::mt19937 rng(13);
   struct B {
-    int64_t c, k, h, w, r, stride;
-    bool tail;
+    int64_t c, k, h, w, r, stride, dilation, pad;
   };
-  for (const B& b :
-       {B{64, 56, 7, 7, 1, 1, true}, B{32, 32, 14, 14, 1, 2, true}, B{32, 32, 1, 21, 1, 1, true},
-        B{32, 32, 3, 11, 1, 1, true}, B{8, 32, 9, 13, 3, 1, true}, B{512, 32, 7, 7, 1, 1, false}}) {
-    ConvParams p;
-    p.batch = 2;
-    p.in_channels = b.c;
-    p.out_channels = b.k;
-    p.in_height = b.h;
-    p.in_width = b.w;
-    p.kernel_h = p.kernel_w = b.r;
-    p.stride_h = p.stride_w = b.stride;
-    p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = b.r / 2;
-    p.layout = Layout::nhwc;
-    std::string description;
-    EXPECT_TRUE(matches_reference(Op::conv2d, p, rng, &description));
-    EXPECT_EQ(description.find(" tail ") != std::string::npos, b.tail) << description;
-  }
+  for (const B& b : {B{64, 56, 7, 7, 1, 1, 1, 0}, B{32, 32, 1, 21, 1, 1, 1, 0},
+                     B{32, 32, 3, 15, 3, 1, 1, 1}, B{64, 64, 7, 7, 3, 1, 1, 1},
+                     B{16, 24, 3, 5, 2, 1, 5, 5}, B{24, 40, 9, 20, 3, 3, 1, 1},
+                     B{16, 32, 8, 17, 3, 4, 1, 2}, B{96, 40, 6, 9, 3, 1, 1, 1}})
+    for (Layout layout : {Layout::nhwc, Layout::nchw}) {
+      ConvParams p;
+      p.batch = 2;
+      p.in_channels = b.c;
+      p.out_channels = b.k;
+      p.in_height = b.h;
+      p.in_width = b.w;
+      p.kernel_h = p.kernel_w = b.r;
+      p.stride_h = p.stride_w = b.stride;
+      p.dilation_h = p.dilation_w = b.dilation;
+      p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = b.pad;
+      p.layout = layout;
+      std::string description;
+      EXPECT_TRUE(matches_reference(Op::conv2d, p, rng, &description));
+      EXPECT_NE(description.find("direct " + isa()), std::string::npos) << description;
+    }
+}
+
+// Rows too narrow for tiles that keep the FMAs busy (2 pixels: 4 accumulators) are gathered
+// from several rows into packed tiles, zeros for the taps outside: convolutions and the phases
+// of a transposed one, in place and blocked input, a partial channel block.
+TEST_P(DirectConv, MatchesReferenceWithNarrowRowsPacked) {
+  const ScopedEnv scoped = force("direct");
+  std::mt19937 rng(15);
+  for (Op op : {Op::conv2d, Op::conv_transpose2d})
+    for (Layout layout : {Layout::nhwc, Layout::nchw}) {
+      ConvParams p;
+      p.batch = 2;
+      p.in_channels = 32;
+      p.out_channels = 40;
+      p.in_height = 9;
+      p.in_width = 2;
+      p.kernel_h = p.kernel_w = op == Op::conv2d ? 3 : 4;
+      p.stride_h = p.stride_w = op == Op::conv2d ? 1 : 2;
+      p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1;
+      p.layout = layout;
+      std::string description;
+      EXPECT_TRUE(matches_reference(op, p, rng, &description));
+      EXPECT_NE(description.find(" packed "), std::string::npos) << description;
+    }
 }
 
 // Rows longer than a chunk (a quarter of L2 of input and output columns) go in chunks: a

@@ -163,6 +163,44 @@ TEST_P(BrgemmKernel, StripOfTilesMatchesScalarLoop) {
   EXPECT_GT(tested, 0);
 }
 
+// The rows form as direct convolution calls it on the part of a row of pixels that a tap reads
+// inside the image: every height m <= MR, A rows a run-time stride apart (U, as packed, and 5U,
+// which no compiled kernel reads), strips of tiles; nothing past the strip written.
+TEST_P(BrgemmKernel, RowsFormMatchesScalarLoopForEveryHeight) {
+  std::mt19937 rng(8);
+  int tested = 0;
+  for (const Brgemm& kr : table_->gemm) {
+    ASSERT_NE(kr.rows, nullptr) << kr.name;
+    for (int m = 1; m <= kr.mr; ++m)
+      for (int64_t row : {U, 5 * U})
+        for (int tiles : {0, 1, 3})
+          for (Init init : kInits) {
+            Brgemm shape = kr;  // the packing of make_case: m rows, `row` floats apart
+            shape.mr = m;
+            shape.row = int(row);
+            const int batch = tiles == 1 ? 1 : 3;
+            const int64_t k = tiles == 1 ? 1 : 33;
+            const Case cs = make_case(shape, tiles * m, kr.nr, k, batch, 0, rng);
+            std::vector<float> want, mag, c = cs.c0;
+            expected(kr, cs, init, want, mag);
+            c.resize(tiles * m * kr.nr + kr.nr, -7.0f);
+            std::vector<const float*> a, b;
+            for (const Element& e : cs.batch) a.push_back(e.pa.data()), b.push_back(e.pb.data());
+            kr.rows(m, row, tiles, (cs.kp / U + 1) * cs.a_block, m * kr.nr, batch, a.data(),
+                    b.data(), cs.kp, cs.a_block, c.data(), kr.nr, init, cs.bias.data());
+            const std::vector<float> got(c.begin(), c.begin() + tiles * m * kr.nr);
+            EXPECT_TRUE(close(want, got, mag))
+                << kr.name << " m=" << m << " row=" << row << " tiles=" << tiles
+                << " init=" << int(init);
+            EXPECT_TRUE(std::all_of(c.begin() + tiles * m * kr.nr, c.end(),
+                                    [](float x) { return x == -7.0f; }))
+                << kr.name << " m=" << m << ": wrote past the strip";
+            ++tested;
+          }
+  }
+  EXPECT_GT(tested, 0);
+}
+
 // The row form as the grouped algorithm calls it: each batch element a filter row of MR + KW - 1
 // pixels, ROW floats apart, each pixel one chunk of kc = ROW / bcast steps; the KW taps' B
 // panels one after another.
