@@ -17,6 +17,17 @@ inline void opaque(T*& p) {
   asm("" : "+r"(p));
 }
 
+alignas(64) inline constexpr float kZeros[16] = {};  // the widest vector
+
+// v, held in a register: the compiler cannot fold its load into each FMA that uses it (which
+// loads it once per use, the loads then bounding the kernel).
+template <class V>
+inline V in_register(V v) {
+  typename V::register_type r = v;
+  asm("" : "+v"(r));
+  return r;
+}
+
 // One tile of M pixels from ox, for a filter KW wide with stride SW and no dilation: each of
 // the (M - 1)·SW + KW input vectors of a tile row is loaded once and feeds every tap that
 // reads it, one vector of channels at a time (the loads, not the FMAs, bound a depthwise
@@ -27,6 +38,10 @@ template <class Arch, int M, int CV, int KW, int SW, bool EDGE>
 void depthwise_tile(const DepthwiseRow& d, int64_t ox) {
   using V = xsimd::batch<float, Arch>;
   constexpr int L = V::size, CW = CV * L, SPAN = (M - 1) * SW + KW;
+  // Inputs of one stride phase a tile row reads; by tap when they, the accumulators and the
+  // weights fit in the vector registers (AVX-512's 32; AVX2's 16 do not).
+  constexpr int PHASE = (SPAN + SW - 1) / SW;
+  constexpr bool kByTap = M * CV + PHASE + KW <= (L == 16 ? 32 : 16);
   // Locals, not d's fields: the stores below could alias d as far as the compiler knows.
   const float* const* in_rows = d.in_rows;
   const float* const weights = d.weights;
@@ -58,15 +73,40 @@ void depthwise_tile(const DepthwiseRow& d, int64_t ox) {
 #pragma GCC unroll 8
         for (int s = 0; s < KW; ++s) w[s] = V::load_aligned(w_b + (r * KW + s) * CW + v * L);
         const float* px = row + ix0 * in_stride + v * L;
+        if constexpr (kByTap) {
+          // The inputs of one stride phase at a time held in registers, then tap by tap
+          // across the tile: M independent chains between two FMAs into one accumulator
+          // (input by input, an accumulator's taps follow each other at the FMA latency).
+#pragma GCC unroll 4
+          for (int ph = 0; ph < SW && ph < KW; ++ph) {
+            V x[PHASE];
+            const float* at = px + ph * in_stride;
 #pragma GCC unroll 32
-        for (int j = 0; j < SPAN; ++j, px += in_stride) {
-          opaque(px);
-          if (!inside[j]) continue;
-          const V x = V::load_unaligned(px);
+            for (int q = 0; q < PHASE; ++q, at += SW * in_stride) {
+              const int j = ph + q * SW;
+              opaque(at);
+              // Outside the image a vector of zeros, selected, not branched to: edge tiles
+              // (half of a 28-pixel row's) then run the interior's code.
+              if (j < SPAN) x[q] = in_register(V::load_unaligned(inside[j] ? at : kZeros));
+            }
 #pragma GCC unroll 8
-          for (int s = 0; s < KW; ++s) {  // x is input j of pixel i = (j - s) / SW, tap s
-            const int i = (j - s) / SW;
-            if (j >= s && (j - s) % SW == 0 && i < M) acc[i][v] = xsimd::fma(x, w[s], acc[i][v]);
+            for (int s = ph; s < KW; s += SW)
+#pragma GCC unroll 16
+              for (int i = 0; i < M; ++i) {  // input i·SW + s = ph + (i + s / SW)·SW
+                acc[i][v] = xsimd::fma(x[i + s / SW], w[s], acc[i][v]);
+              }
+          }
+        } else {
+#pragma GCC unroll 32
+          for (int j = 0; j < SPAN; ++j, px += in_stride) {
+            opaque(px);
+            if (!inside[j]) continue;
+            const V x = V::load_unaligned(px);
+#pragma GCC unroll 8
+            for (int s = 0; s < KW; ++s) {  // x is input j of pixel i = (j - s) / SW, tap s
+              const int i = (j - s) / SW;
+              if (j >= s && (j - s) % SW == 0 && i < M) acc[i][v] = xsimd::fma(x, w[s], acc[i][v]);
+            }
           }
         }
       }
