@@ -2,6 +2,9 @@
 // SVERTKA_ALGO=direct under each ISA the CPU runs, on one and two threads.
 #include <gtest/gtest.h>
 
+#include <string>
+
+#include "runtime/topology.hpp"
 #include "support/forced_algorithm.hpp"
 #include "support/shapes.hpp"
 
@@ -37,6 +40,24 @@ TEST_P(DirectConv, SevenPixelRowsTakeABlockWithTenAccumulatorsOrMore) {
   if (isa() == "avx2") {
     EXPECT_NE(description.find(" 4x24 "), std::string::npos) << description;
   }
+}
+
+// Many input channels (1024, as in ResNet's fourth stage and U-Net): the model takes tiles
+// whose input over one tap (MR pixels x the channels) stays in L1, since the broadcasts of a
+// larger one come from L2 (every ISA has such a block: 6x64 and 8x32, 4x24).
+TEST_P(DirectConv, WideChannelLayersTakeTilesWhoseInputStaysInL1) {
+  const ScopedEnv scoped = force("direct");
+  std::mt19937 rng(16);
+  ConvParams p;
+  p.in_channels = 1024;
+  p.out_channels = 64;
+  p.in_height = p.in_width = 7;
+  p.layout = Layout::nhwc;
+  std::string description;
+  EXPECT_TRUE(matches_reference(Op::conv2d, p, rng, &description));
+  const size_t at = description.find(isa() + " ") + isa().size() + 1;
+  const int64_t mr = std::stoll(description.substr(at));
+  EXPECT_LE(mr * p.in_channels * int64_t{sizeof(float)}, topology().l1d_bytes) << description;
 }
 
 // Border tiles packed once and multiplied by each group of output-channel blocks right after
