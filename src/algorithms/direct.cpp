@@ -219,8 +219,8 @@ double streaming(const Problem& pr, const Context& ctx, const Brgemm& k) {
 
 // Kernel time with register block k: the multiply-adds its tiles compute against those of the
 // problem (in_place_work, packed_work), padding waste in both channel counts, blocked rows 16
-// apart slower, the reorder of the input unless it is read in place and, for NCHW, the
-// transposed stores.
+// apart and tiles whose input leaves L1 slower, the reorder of the input unless it is read in
+// place and, for NCHW, the transposed stores.
 double estimate_with(const Problem& pr, const Context& ctx, const Brgemm& k) {
   const ConvParams& p = pr.p;
   const bool in_place = in_place_row(pr) != 0;
@@ -228,7 +228,8 @@ double estimate_with(const Problem& pr, const Context& ctx, const Brgemm& k) {
   double useful = 0, computed = 0;
   for (const Pass& pass : passes) {
     useful += double(pass.rows * pass.cols) * double(pass.taps.size());
-    computed += pass.packed ? packed_work(pass, ctx, k) : in_place_work(pass, ctx, k.nr, p.in_height);
+    computed +=
+        pass.packed ? packed_work(pass, ctx, k) : in_place_work(pass, ctx, k.nr, p.in_height);
   }
   const bool strided = pr.op == Op::conv2d && p.stride_w > 1 && !in_place;
   // A tile's input over one tap (MR pixels x the group's channels) beyond L1: its broadcasts
@@ -282,7 +283,9 @@ class Direct final : public Algorithm {
     cgp_ = ceil_div(cg_, U) * U;
     kb_ = ceil_div(kg_, gemm_.nr);
     row_ = in_place_ ? in_place_row(pr) : blocked_row(pr);
-    for (int64_t m = 0; m <= gemm_.mr; ++m) fixed_.push_back(fixed_kernel(table_, m, gemm_.nr, row_));
+    for (int64_t m = 0; m <= gemm_.mr; ++m) {
+      fixed_.push_back(fixed_kernel(table_, m, gemm_.nr, row_));
+    }
     // Where input pixel (iy, ix), channel block cb of one image and group lies.
     pixel_stride_ = in_place_ ? p.in_channels : U;
     block_stride_ = in_place_ ? U : p.in_width * U;
@@ -592,7 +595,8 @@ class Direct final : public Algorithm {
       // A long row (a pointwise layer's H·W pixels) goes in chunks whose input, and the output
       // the group writes, stay in a quarter of L2 across the group's blocks: the input is read
       // from memory once, not once per block (res2_1x1b: 124 -> 141 GFLOP/s).
-      const double column_bytes = in_bytes + double((kb1 - kb0) * gemm_.nr * int64_t{sizeof(float)});
+      const double column_bytes =
+          in_bytes + double((kb1 - kb0) * gemm_.nr * int64_t{sizeof(float)});
       const int64_t chunk =
           std::max<int64_t>(1, int64_t(double(topology().l2_bytes) / 4 / column_bytes) / gemm_.mr) *
           gemm_.mr;
@@ -622,8 +626,8 @@ class Direct final : public Algorithm {
 
   // The tiles of pass row j for channel block kb that start in the item's columns, read in
   // place, each tap over the pixels where it and its input row lie inside the image.
-  void row_tiles(int64_t n, int64_t g, const Pass& pass, const Item& item, int64_t j,
-                 int64_t kb, const float* image, float* dst) const {
+  void row_tiles(int64_t n, int64_t g, const Pass& pass, const Item& item, int64_t j, int64_t kb,
+                 const float* image, float* dst) const {
     const ConvParams& p = pr_.p;
     const int64_t nr = gemm_.nr, n_taps = int64_t(pass.taps.size());
     const float* w = weights_.data() + pass.weights + (g * kb_ + kb) * n_taps * cgp_ * nr;
@@ -659,8 +663,9 @@ class Direct final : public Algorithm {
       if (in_place && k1 > k0) {
         const int64_t x = run.x0 + k0 * run.m;
         const Pixel at = output(pass, j, x);
-        multiply(x, k1 - k0, dst + ((n * pr_.out_h + at.oy) * pr_.out_w + at.ox) * p.out_channels +
-                                 g * kg_ + kb * nr,
+        multiply(x, k1 - k0,
+                 dst + ((n * pr_.out_h + at.oy) * pr_.out_w + at.ox) * p.out_channels + g * kg_ +
+                     kb * nr,
                  ldc);
         continue;
       }
@@ -753,9 +758,9 @@ class Direct final : public Algorithm {
   Problem pr_;
   const KernelTable& table_;
   int threads_;
-  const Brgemm& gemm_;  // row = U: the register block chosen for the problem
+  const Brgemm& gemm_;              // row = U: the register block chosen for the problem
   const Brgemm* packed_ = nullptr;  // row = U: packed panels of narrow passes
-  bool in_place_;       // NHWC, one group, whole channel blocks: no reorder
+  bool in_place_;                   // NHWC, one group, whole channel blocks: no reorder
   std::vector<Pass> passes_;
   int64_t row_ = 0;  // floats between pass pixels' inputs: pixel stride x input step
   std::vector<const Brgemm*> fixed_;  // per tile height m: compiled for row_, or null
