@@ -99,34 +99,39 @@ void prefetch_tile(const float* c, int64_t ldc) {
   }
 }
 
-// A strip of tiles (contract.hpp: BrgemmStripFn), the tile inlined into the loop: a call per
-// tile from here, its pointers shifted for each, kept part of the gain (Zen 3, res2_1x1b:
-// 1446 us per tile from direct, 1394 called from here, 1254 inlined; medians of 8 alternations).
+// A strip of tiles (contract.hpp: BrgemmStripFn; ROW = 0: BrgemmRowsFn's, rows `row` apart),
+// the tile inlined into the loop: a call per tile from here, its pointers shifted for each,
+// kept part of the gain (Zen 3, res2_1x1b: 1446 us per tile from direct, 1394 called from
+// here, 1254 inlined; medians of 8 alternations).
 template <class Arch, int MR, int NV, int ROW, int PF>
-void brgemm_strip(int64_t tiles, int64_t a_step, int64_t c_step, int64_t batch,
-                  const float* const* a, const float* const* b, int64_t kc, int64_t a_block,
-                  float* c, int64_t ldc, Init init, const float* bias) {
+[[gnu::always_inline]] inline void strip_tiles(int64_t row, int64_t tiles, int64_t a_step,
+                                               int64_t c_step, int64_t batch,
+                                               const float* const* a, const float* const* b,
+                                               int64_t kc, int64_t a_block, float* c,
+                                               int64_t ldc, Init init, const float* bias) {
   constexpr int NR = NV * xsimd::batch<float, Arch>::size;
   for (int64_t m = 0; m < tiles; ++m, c += c_step) {
     if (m + 1 < tiles) prefetch_tile<MR, NR>(c + c_step, ldc);
     const float* tile_bias = init == Init::bias_rows ? bias + m * MR : bias;
-    brgemm_tile<Arch, MR, NV, ROW, 1, PF>(m * a_step, ROW, batch, a, b, kc, a_block, c, ldc, init,
-                                          tile_bias);
+    brgemm_tile<Arch, MR, NV, ROW, 1, PF>(m * a_step, row, batch, a, b, kc, a_block, c, ldc,
+                                          init, tile_bias);
   }
 }
 
-// A strip of tiles of M rows, A's rows `row` floats apart (contract.hpp: BrgemmRowsFn).
+template <class Arch, int MR, int NV, int ROW, int PF>
+void brgemm_strip(int64_t tiles, int64_t a_step, int64_t c_step, int64_t batch,
+                  const float* const* a, const float* const* b, int64_t kc, int64_t a_block,
+                  float* c, int64_t ldc, Init init, const float* bias) {
+  strip_tiles<Arch, MR, NV, ROW, PF>(ROW, tiles, a_step, c_step, batch, a, b, kc, a_block, c,
+                                     ldc, init, bias);
+}
+
 template <class Arch, int M, int NV, int PF>
 void brgemm_rows_strip(int64_t row, int64_t tiles, int64_t a_step, int64_t c_step, int64_t batch,
                        const float* const* a, const float* const* b, int64_t kc, int64_t a_block,
                        float* c, int64_t ldc, Init init, const float* bias) {
-  constexpr int NR = NV * xsimd::batch<float, Arch>::size;
-  for (int64_t m = 0; m < tiles; ++m, c += c_step) {
-    if (m + 1 < tiles) prefetch_tile<M, NR>(c + c_step, ldc);
-    const float* tile_bias = init == Init::bias_rows ? bias + m * M : bias;
-    brgemm_tile<Arch, M, NV, 0, 1, PF>(m * a_step, row, batch, a, b, kc, a_block, c, ldc, init,
-                                       tile_bias);
-  }
+  strip_tiles<Arch, M, NV, 0, PF>(row, tiles, a_step, c_step, batch, a, b, kc, a_block, c, ldc,
+                                  init, bias);
 }
 
 // The strip of tiles of m rows, for any m from 1 to sizeof...(W).
