@@ -17,4 +17,9 @@ GemmBlocking model_blocking(const Topology& topo, int mr, int nr) {
   return b;
 }
 
+bool streams_output(const Problem& pr, int threads, const Topology& topo) {
+  const double bytes = double(pr.src().size() + pr.dst().size()) * sizeof(float);
+  return bytes > double(topo.l3_bytes) * threads;
+}
+
 }  // namespace svertka

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 
+#include "../problem.hpp"
 #include "../runtime/topology.hpp"
 
 namespace svertka {
@@ -16,6 +17,13 @@ struct GemmBlocking {
 // mc so that the A block (mc x kc) keeps half of L2; nc so that the B block (kc x nc) keeps
 // half of this core's share of L3, and the packed block stays under kWorkspaceBytes.
 GemmBlocking model_blocking(const Topology& topo, int mr, int nr);
+
+// Whether a layer's output goes to memory past the caches (non-temporal stores): when its
+// input and output together exceed the L3 share of the threads that run it, the first output
+// lines leave L3 before the layer ends, and caching them costs a read for ownership of each
+// (U-Net's 256 -> 128 transposed layer in NCHW, 38 MB: 22.0 -> 16.5 ms at one thread, 12.3 ->
+// 8.5 ms at two, Zen 5; its 1024 -> 512 one, 9.6 MB, equal either way).
+bool streams_output(const Problem& pr, int threads, const Topology& topo);
 
 // The bound on the packed block of the unfolded input, per thread.
 inline constexpr int64_t kWorkspaceBytes = 1 << 20;

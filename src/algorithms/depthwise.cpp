@@ -4,9 +4,12 @@
 #include <numeric>
 #include <vector>
 
+#include <xmmintrin.h>
+
 #include "../runtime/aligned_buffer.hpp"
 #include "../runtime/threads.hpp"
 #include "../runtime/topology.hpp"
+#include "blocking.hpp"
 #include "cost.hpp"
 #include "integer.hpp"
 
@@ -156,6 +159,7 @@ class DepthwiseConv final : public Algorithm {
     const int64_t most_rows = passes_[0].rows;  // (pass rows fall with the output phase)
     scratch_band_ = std::clamp<int64_t>(
         kScratchFloats / (int64_t(passes_.size()) * scratch_width_), 1, most_rows);
+    stream_ = p.layout == Layout::nchw && scratch_ && streams_output(pr, threads_, topology());
     bias_.assign(kp_, 0.0f);
     if (bias) std::copy(bias, bias + p.out_channels, bias_.begin());
     // Work items: bands of rows of each pass, small enough for gathered rows to stay in L2,
@@ -204,7 +208,7 @@ class DepthwiseConv final : public Algorithm {
     if (pr_.op == Op::conv_transpose2d) {
       d += " phases=" + std::to_string(pr_.p.stride_h) + "x" + std::to_string(pr_.p.stride_w);
     }
-    return d + " threads=" + std::to_string(threads_);
+    return d + (stream_ ? " output streamed" : "") + " threads=" + std::to_string(threads_);
   }
 
  private:
@@ -346,10 +350,11 @@ class DepthwiseConv final : public Algorithm {
         const float* from =
             scratch + oy % step_y * nx * pass_floats + (oy / step_y - j0) * scratch_width_;
         float* to = out + oy * pr_.out_w;
-        table_.interleave_rows(from, pass_floats, nx, whole, to);
+        table_.interleave_rows(from, pass_floats, nx, whole, to, stream_);
         for (int64_t x = whole * nx; x < pr_.out_w; ++x) to[x] = from[x % nx * pass_floats + whole];
       }
     }
+    if (stream_) _mm_sfence();  // the plane's streamed stores before its end is signalled
   }
 
   Problem pr_;
@@ -365,6 +370,7 @@ class DepthwiseConv final : public Algorithm {
   // pass rows at a time.
   int64_t scratch_width_ = 0, scratch_band_ = 1;
   bool scratch_ = false;
+  bool stream_ = false;  // scratch rows interleaved into the output non-temporally (blocking.hpp)
   std::vector<AlignedBuffer> pass_weights_;       // NHWC, per pass
   std::vector<std::vector<float>> plane_weights_;  // NCHW, per pass
   std::vector<float> bias_;

@@ -3,9 +3,12 @@
 #include <algorithm>
 #include <vector>
 
+#include <xmmintrin.h>
+
 #include "../runtime/aligned_buffer.hpp"
 #include "../runtime/threads.hpp"
 #include "../runtime/topology.hpp"
+#include "blocking.hpp"
 #include "cost.hpp"
 #include "gemm_driver.hpp"
 #include "integer.hpp"
@@ -64,6 +67,7 @@ class PhaseGemm final : public Algorithm {
     rows_ = kg_ * p.kernel_h * p.kernel_w;
     rows_padded_ = round_up(rows_, kernel_.mr);
     interleave_ = interleaves(pr, kernel_);
+    stream_ = interleave_ && streams_output(pr, threads_, topology());
     // A: [G][M/MR][Cgp/U][MR][U], row m = (k, r, s) of group g is weights[g·Cg + c][k][r][s]
     // (PyTorch's transposed layout [C][K/G][R][S]: a channel's M weights are contiguous).
     weights_ = AlignedBuffer(p.groups * rows_padded_ * cgp_);
@@ -119,7 +123,8 @@ class PhaseGemm final : public Algorithm {
     return "phase_gemm " + std::string(table_.isa) + " " + std::to_string(kernel_.mr) + "x" +
            std::to_string(kernel_.nr) + " phases=" + std::to_string(pr_.p.stride_h) + "x" +
            std::to_string(pr_.p.stride_w) +
-           " (1x1 phases: GEMM) threads=" + std::to_string(threads_);
+           " (1x1 phases: GEMM)" + (stream_ ? " output streamed" : "") +
+           " threads=" + std::to_string(threads_);
   }
 
  private:
@@ -225,6 +230,7 @@ class PhaseGemm final : public Algorithm {
         store(tile, n, g, m0, runs_[block][j], dst);
       }
     }
+    if (stream_) _mm_sfence();  // the task's streamed stores before its end is signalled
   }
 
   // Rows m0.. of a tile of C (NR columns: the input pixels of `runs`) into the output pixels
@@ -257,7 +263,8 @@ class PhaseGemm final : public Algorithm {
           one_by_one(0, run.len);
           continue;
         }
-        table_.interleave_rows(t + run.lo, nr, sw, run.hi - run.lo, row + ox0 + run.lo * sw);
+        table_.interleave_rows(t + run.lo, nr, sw, run.hi - run.lo, row + ox0 + run.lo * sw,
+                               stream_);
         one_by_one(0, run.lo);
         one_by_one(run.hi, run.len);
       }
@@ -273,6 +280,7 @@ class PhaseGemm final : public Algorithm {
   int threads_;
   const Brgemm& kernel_;
   bool interleave_ = false;  // S == stride_w and MR holds whole filter rows
+  bool stream_ = false;      // interleaved stores non-temporal (blocking.hpp)
   int64_t cg_ = 0, kg_ = 0, cgp_ = 0, rows_ = 0, rows_padded_ = 0;  // rows: of C, Kg·R·S
   int64_t block_ = 1, blocks_ = 1, splits_ = 1, split_rows_ = 0, tasks_ = 0;
   AlignedBuffer weights_;

@@ -178,9 +178,10 @@ struct KernelTable {
   // Per pixel, to[2i + q] = from[q·n + i] (q < 2, i < n): two groups' channels interleaved.
   void (*interleave_pairs)(const float* from, int64_t from_stride, int64_t n, int64_t count,
                            float* to, int64_t to_stride);
-  // to[j·rows + s] = from[s·from_stride + j] (s < rows, j < n): rows interleaved.
+  // to[j·rows + s] = from[s·from_stride + j] (s < rows, j < n): rows interleaved; `stream`:
+  // where it can, with non-temporal stores, which the caller orders with _mm_sfence().
   void (*interleave_rows)(const float* from, int64_t from_stride, int64_t rows, int64_t n,
-                          float* to);
+                          float* to, bool stream);
   // Per row i < rows, its n floats' even columns to even + i·to_stride, odd ones to odd + ...
   void (*split_columns)(const float* from, int64_t from_stride, int64_t rows, int64_t n,
                         float* even, float* odd, int64_t to_stride);

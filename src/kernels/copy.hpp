@@ -4,6 +4,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <type_traits>
 
 #include <xsimd/xsimd.hpp>
@@ -154,18 +155,29 @@ void split_columns(const float* from, int64_t from_stride, int64_t rows, int64_t
 
 // to[j·rows + s] = from[s·from_stride + j] for s < rows, j < n: the columns of a transposed
 // convolution's filter row, computed as separate rows, into their output row (phase_gemm).
-// Two rows (a 2-wide filter at stride 2) interleave a vector pair at a time.
+// Two rows (a 2-wide filter at stride 2) interleave a vector pair at a time; with `stream`,
+// stored past the caches where `to` is vector-aligned (non-temporal: the caller fences).
 template <class Arch>
-void interleave_rows(const float* from, int64_t from_stride, int64_t rows, int64_t n, float* to) {
+void interleave_rows(const float* from, int64_t from_stride, int64_t rows, int64_t n, float* to,
+                     bool stream) {
   using V = xsimd::batch<float, Arch>;
   constexpr int64_t L = V::size;
   int64_t j = 0;
   if (rows == 2) {
+    const bool streamed = stream && reinterpret_cast<std::uintptr_t>(to) % sizeof(V) == 0;
     for (; j + L <= n; j += L) {
       V lo, hi;
       zip<Arch>(V::load_unaligned(from + j), V::load_unaligned(from + from_stride + j), lo, hi);
-      lo.store_unaligned(to + 2 * j);
-      hi.store_unaligned(to + 2 * j + L);
+      if (!streamed) {
+        lo.store_unaligned(to + 2 * j);
+        hi.store_unaligned(to + 2 * j + L);
+      } else if constexpr (L == 16) {  // (xsimd 8 has no non-temporal store)
+        _mm512_stream_ps(to + 2 * j, lo);
+        _mm512_stream_ps(to + 2 * j + L, hi);
+      } else {
+        _mm256_stream_ps(to + 2 * j, lo);
+        _mm256_stream_ps(to + 2 * j + L, hi);
+      }
     }
   }
   for (; j < n; ++j)

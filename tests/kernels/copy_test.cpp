@@ -1,0 +1,54 @@
+// The data-movement microkernels of every ISA this CPU runs against scalar loops: interleave_rows
+// with and without non-temporal stores, at vector-aligned and unaligned destinations, over
+// lengths that leave every tail, and nothing written past the n·rows floats asked for.
+#include <gtest/gtest.h>
+
+#include <xmmintrin.h>
+
+#include <algorithm>
+
+#include "kernel_tables.hpp"
+#include "runtime/aligned_buffer.hpp"
+#include "support/against_reference.hpp"
+
+namespace svertka::test {
+namespace {
+
+class CopyKernel : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (!cpu_runs(GetParam())) GTEST_SKIP() << "this CPU does not run " << GetParam();
+    table_ = kernel_table(GetParam() == "avx512" ? Isa::avx512 : Isa::avx2);
+  }
+  const KernelTable* table_ = nullptr;
+};
+
+TEST_P(CopyKernel, InterleaveRowsMatchesScalarLoopStreamedOrNot) {
+  std::mt19937 rng(3);
+  const int64_t stride = 100, vector = table_->vector_floats;
+  const std::vector<float> from = random_floats(3 * stride, rng);
+  constexpr float kSentinel = -7.0f;
+  for (int64_t rows = 1; rows <= 3; ++rows)
+    for (int64_t n : {int64_t{0}, int64_t{1}, vector - 1, vector, 2 * vector + 3, int64_t{97}})
+      for (int64_t offset : {int64_t{0}, int64_t{1}, vector})  // floats past a 64-byte boundary
+        for (bool stream : {false, true}) {
+          AlignedBuffer out(offset + rows * n + 2 * vector);
+          std::fill(out.data(), out.data() + out.size(), kSentinel);
+          table_->interleave_rows(from.data(), stride, rows, n, out.data() + offset, stream);
+          _mm_sfence();
+          int64_t wrong = 0;
+          for (int64_t i = 0; i < out.size(); ++i) {
+            const int64_t at = i - offset, j = at / rows, s = at % rows;
+            const float want = at >= 0 && at < rows * n ? from[s * stride + j] : kSentinel;
+            wrong += out.data()[i] != want;
+          }
+          EXPECT_EQ(wrong, 0) << "rows=" << rows << " n=" << n << " offset=" << offset
+                              << " stream=" << stream;
+        }
+}
+
+INSTANTIATE_TEST_SUITE_P(Isas, CopyKernel, ::testing::Values("avx512", "avx2"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace svertka::test
