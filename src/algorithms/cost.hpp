@@ -52,6 +52,15 @@ inline const Brgemm& gemm_for(const Context& ctx, int64_t rows, int64_t cols) {
   return *best;
 }
 
+// The slowdown of a register block whose broadcast operand over one call (MR rows of the
+// reduction's floats) is larger than L1, its broadcasts then coming from L2 (Zen 5, U-Net's
+// 1024 -> 512 layer: direct's 14-pixel NHWC tiles, 57 KB, 16.2 ms, its 7-pixel ones, 28 KB,
+// 14.9 ms; in NCHW phase_gemm's 14 rows of 1024 channels 7% behind direct's 8-pixel tiles; with
+// the bound at half of L1, 512-channel 3x3 layers in 8-pixel tiles were 2-4% slower than in 14).
+inline double broadcasts_from_l2(int64_t mr, int64_t reduction) {
+  return double(mr * reduction) * sizeof(float) > double(topology().l1d_bytes) ? 1.08 : 1.0;
+}
+
 // Bytes per cycle one core streams from L3 (about 16 GB/s here: weights that do not fit L2).
 inline constexpr double kL3Bytes = 6.0;
 

@@ -232,15 +232,11 @@ double estimate_with(const Problem& pr, const Context& ctx, const Brgemm& k) {
         pass.packed ? packed_work(pass, ctx, k) : in_place_work(pass, ctx, k.nr, p.in_height);
   }
   const bool strided = pr.op == Op::conv2d && p.stride_w > 1 && !in_place;
-  // A tile's input over one tap (MR pixels x the group's channels) beyond L1: its broadcasts
-  // come from L2 (Zen 5, U-Net's 1024 -> 512 layer NHWC: 14-pixel tiles 57 KB, 16.2 ms;
-  // 7-pixel tiles 28 KB, 14.9 ms; pointwise layers of 1024 channels 3-4%; with the bound at
-  // half of L1, 512-channel 3x3 layers in 8-pixel tiles were 2-4% slower than in 14).
-  const double a_bytes = double(k.mr * round_up(pr.in_per_group(), U)) * sizeof(float);
-  const bool a_from_l2 = a_bytes > double(topology().l1d_bytes);
+  // A tile's input over one tap is MR pixels x the group's channels.
   const double kernel = cost::macs(pr) * cost::padded(pr.out_per_group(), k.nr) *
                         cost::padded(pr.in_per_group(), U) / cost::fma_rate(ctx) / 0.9 *
-                        (strided ? 1.15 : 1.0) * (a_from_l2 ? 1.08 : 1.0) *
+                        (strided ? 1.15 : 1.0) *
+                        cost::broadcasts_from_l2(k.mr, round_up(pr.in_per_group(), U)) *
                         (useful > 0 ? computed / useful : 1.0);
   const bool nhwc = p.layout == Layout::nhwc;
   const double reorder =

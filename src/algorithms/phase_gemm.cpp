@@ -306,14 +306,17 @@ std::string why_not(const Problem& pr, const Context& ctx) {
 }
 
 // The GEMM over useful work with the padding of the register block and of the reduction, at
-// direct's efficiency (the same kernel, the whole reduction per call), plus packing the input
-// in whole vectors and storing C: interleaved vectors, or one element at a time.
+// direct's efficiency (the same kernel, the whole reduction per call: MR rows of weights
+// broadcast), plus packing the input in whole vectors and storing C: interleaved vectors, or
+// one element at a time.
 double estimate(const Problem& pr, const Context& ctx) {
   const ConvParams& p = pr.p;
   const Brgemm& k = choose_kernel(pr, ctx);
+  const int64_t reduction = round_up(pr.in_per_group(), U);
   const double kernel = cost::macs(pr) *
                         cost::padded(pr.out_per_group() * p.kernel_h * p.kernel_w, k.mr) *
-                        cost::padded(pr.in_per_group(), U) / cost::fma_rate(ctx, k) / 0.9;
+                        cost::padded(pr.in_per_group(), U) / cost::fma_rate(ctx, k) / 0.9 *
+                        cost::broadcasts_from_l2(k.mr, reduction);
   const double store = interleaves(pr, k) ? cost::kCopy : cost::kCopyStrided;
   return kernel + double(pr.src().size()) * cost::kCopy + double(pr.dst().size()) * store;
 }
