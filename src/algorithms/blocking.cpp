@@ -19,7 +19,7 @@ GemmBlocking model_blocking(const Topology& topo, int mr, int nr) {
 
 bool streams_output(const Problem& pr, int threads, const Topology& topo) {
   const double bytes = double(pr.src().size() + pr.dst().size()) * sizeof(float);
-  return bytes > double(topo.l3_bytes) * threads;
+  return bytes > double(topo.l3_bytes) * threads / 2;
 }
 
 }  // namespace svertka

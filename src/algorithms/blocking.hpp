@@ -19,10 +19,12 @@ struct GemmBlocking {
 GemmBlocking model_blocking(const Topology& topo, int mr, int nr);
 
 // Whether a layer's output goes to memory past the caches (non-temporal stores): when its
-// input and output together exceed the L3 share of the threads that run it, the first output
-// lines leave L3 before the layer ends, and caching them costs a read for ownership of each
-// (U-Net's 256 -> 128 transposed layer in NCHW, 38 MB: 22.0 -> 16.5 ms at one thread, 12.3 ->
-// 8.5 ms at two, Zen 5; its 1024 -> 512 one, 9.6 MB, equal either way).
+// input and output together exceed half the L3 share of the threads that run it (a share the
+// other cores' data compete for), the first output lines leave L3 before the layer ends, and
+// caching them costs a read for ownership of each. Zen 5, 16 MB of L3 a core: U-Net's 256 ->
+// 128 transposed layer in NCHW, 38 MB, 22.0 -> 16.5 ms at one thread, 12.3 -> 8.5 ms at two;
+// VGG's 224x224 layer, 26 MB, 20.3 -> 17.9 ms at one thread, 10.4 -> 9.5 ms at two; U-Net's
+// 1024 -> 512 one, 9.6 MB, equal either way.
 bool streams_output(const Problem& pr, int threads, const Topology& topo);
 
 // The bound on the packed block of the unfolded input, per thread.

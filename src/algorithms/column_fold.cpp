@@ -164,7 +164,7 @@ class ColumnFold final : public Algorithm {
     const int64_t plane = p.in_height * w;
     const float* in = src + (n * c * p.in_height + iy) * w;
     table_.zero_floats(to, row_floats_);
-    if (sw == 1) return table_.copy_rows(in, plane, c, w, to + pl, phase_len_);
+    if (sw == 1) return table_.copy_rows(in, plane, c, w, to + pl, phase_len_, false);
     if (sw == 2) {  // even input columns to padded phase pl mod 2, odd ones to the other
       table_.split_columns(in, plane, c, w, to + (pl % 2) * phase_len_ + pl / 2,
                            to + (1 - pl % 2) * phase_len_ + (pl + 1) / 2, 2 * phase_len_);

@@ -309,7 +309,8 @@ class DepthwiseConv final : public Algorithm {
     if (sw == 1) {  // row[x] = input column x - pad in [lo, hi)
       const int64_t lo = std::clamp<int64_t>(rows_.pad, 0, row_len);
       const int64_t hi = std::clamp<int64_t>(rows_.pad + p.in_width, lo, row_len);
-      table_.copy_rows(in + lo - rows_.pad, p.in_width, p.in_height, hi - lo, rows + lo, row_len);
+      table_.copy_rows(in + lo - rows_.pad, p.in_width, p.in_height, hi - lo, rows + lo, row_len,
+                       false);
     }
     if (sw == 2) {  // the even input columns to one phase, the odd ones to the other
       const PhaseRun& even = rows_.phases[rows_.phases[0].first == 0 ? 0 : 1];

@@ -3,11 +3,15 @@
 #include <algorithm>
 #include <bit>
 #include <limits>
+#include <utility>
 #include <vector>
+
+#include <xmmintrin.h>
 
 #include "../runtime/aligned_buffer.hpp"
 #include "../runtime/threads.hpp"
 #include "../runtime/topology.hpp"
+#include "blocking.hpp"
 #include "cost.hpp"
 #include "gemm_driver.hpp"
 #include "integer.hpp"
@@ -291,6 +295,9 @@ class Direct final : public Algorithm {
     bias_.assign(p.out_channels + gemm_.nr, 0.0f);
     if (bias) std::copy(bias, bias + p.out_channels, bias_.begin());
     want_ = wanted_tasks(ctx.tuning, threads_);
+    stream_ = p.layout == Layout::nchw && streams_output(pr, threads_, topology()) &&
+              std::all_of(passes_.begin(), passes_.end(),
+                          [](const Pass& q) { return q.out_step_x == 1; });
     plan_items();
     packed_ = &packed_kernel();
     const double bytes = block_bytes(pr, passes_, gemm_.nr);
@@ -316,6 +323,7 @@ class Direct final : public Algorithm {
     parallel_for(threads_, p.batch * p.groups * items, [&](int64_t task) {
       const int64_t ng = task / items;
       run(ng / p.groups, ng % p.groups, items_[task % items], blocked + ng * image_, dst);
+      if (stream_) _mm_sfence();  // the task's streamed stores before its end is signalled
     });
   }
 
@@ -331,7 +339,7 @@ class Direct final : public Algorithm {
                                     [](const Pass& q) { return q.taps.size() <= 1; });
       if (gemm) d += " (1x1 phases: GEMM)";
     }
-    return d + " threads=" + std::to_string(threads_);
+    return d + (stream_ ? " output streamed" : "") + " threads=" + std::to_string(threads_);
   }
 
  private:
@@ -628,8 +636,27 @@ class Direct final : public Algorithm {
     const int64_t nr = gemm_.nr, n_taps = int64_t(pass.taps.size());
     const float* w = weights_.data() + pass.weights + (g * kb_ + kb) * n_taps * cgp_ * nr;
     const float* bias = bias_.data() + g * kg_ + kb * nr;
-    // NHWC blocks of whole channels are written in place, the others through a scratch tile.
+    // NHWC blocks of whole channels are written in place; NCHW rows of unit step go to a row
+    // buffer [pixel][NR], then into the planes a row at a time; the others through a scratch
+    // tile.
     const bool in_place = nr <= kg_ - kb * nr && p.layout == Layout::nhwc;
+    const bool rowwise = p.layout == Layout::nchw && pass.out_step_x == 1;
+    // A run's tiles [k0, k1): those that start in the item's columns.
+    const auto tiles_of = [&](const Run& run) {
+      const int64_t k0 = std::clamp(ceil_div(item.c0 - run.x0, run.m), int64_t{0}, run.tiles);
+      return std::pair{k0, std::clamp(ceil_div(item.c1 - run.x0, run.m), k0, run.tiles)};
+    };
+    int64_t x_begin = pass.cols, x_end = 0;  // rowwise: the tiles' pixels
+    for (const Run& run : pass.runs) {
+      if (const auto [k0, k1] = tiles_of(run); k1 > k0) {
+        x_begin = std::min(x_begin, run.x0 + k0 * run.m);
+        x_end = std::max(x_end, run.x0 + k1 * run.m);
+      }
+    }
+    // (transpose_tile reads the buffer up to 8 pixels past its last; streamed rows take a
+    // channel-major copy after it)
+    const int64_t span = std::max<int64_t>(0, x_end - x_begin);
+    float* row = rowwise ? thread_workspace((2 * span + 8) * nr) : nullptr;
     const uint64_t rows = pass.row_taps(j, p.in_height);
     const float* in = image + j * pass.in_step_y * row_stride_;
     const int64_t ldc = pass.out_step_x * p.out_channels;
@@ -637,8 +664,7 @@ class Direct final : public Algorithm {
     const float* b[kMaxTaps];
     alignas(64) float t[32 * 64];
     for (const Run& run : pass.runs) {
-      const int64_t k0 = std::clamp(ceil_div(item.c0 - run.x0, run.m), int64_t{0}, run.tiles);
-      const int64_t k1 = std::clamp(ceil_div(item.c1 - run.x0, run.m), k0, run.tiles);
+      const auto [k0, k1] = tiles_of(run);
       // `tiles` tiles from column x, C at c: group 0 starts them from the bias, the others add.
       const auto multiply = [&](int64_t x, int64_t tiles, float* c, int64_t ldc_c) {
         for (size_t q = 0; q < run.groups.size(); ++q) {
@@ -665,12 +691,36 @@ class Direct final : public Algorithm {
                  ldc);
         continue;
       }
+      if (rowwise && k1 > k0) {
+        const int64_t x = run.x0 + k0 * run.m;
+        multiply(x, k1 - k0, row + (x - x_begin) * nr, nr);
+        continue;
+      }
       for (int64_t k = k0; k < k1; ++k) {
         const int64_t x = run.x0 + k * run.m;
         multiply(x, 1, t, nr);
         store(t, run.m, [&](int64_t i) { return output(pass, j, x + i); }, n, g, kb, dst);
       }
     }
+    if (rowwise && span > 0) store_row(row, span, output(pass, j, x_begin), n, g, kb, dst);
+  }
+
+  // NCHW: `pixels` pixels of a row buffer [pixel][NR] (channel block kb) into the output
+  // planes from pixel `first` of a row on, transposed in registers, or through a channel-major
+  // copy after the buffer into rows streamed past the caches.
+  void store_row(float* row, int64_t pixels, Pixel first, int64_t n, int64_t g, int64_t kb,
+                 float* dst) const {
+    const ConvParams& p = pr_.p;
+    const int64_t nr = gemm_.nr, k0 = g * kg_ + kb * nr, cols = std::min(nr, kg_ - kb * nr);
+    const int64_t plane = pr_.out_h * pr_.out_w;
+    float* to = dst + (n * p.out_channels + k0) * plane + first.oy * pr_.out_w + first.ox;
+    if (!stream_) {
+      table_.transpose_tile(row, nr, pixels, cols, to, plane, 1);
+      return;
+    }
+    float* planar = row + (pixels + 8) * nr;
+    table_.transpose_tile(row, nr, pixels, cols, planar, pixels, 1);
+    table_.copy_rows(planar, pixels, cols, pixels, to, plane, true);
   }
 
   // The item's pixel after (j, i) in row order; row j1 when none is left.
@@ -757,6 +807,7 @@ class Direct final : public Algorithm {
   const Brgemm& gemm_;              // row = U: the register block chosen for the problem
   const Brgemm* packed_ = nullptr;  // row = U: packed panels of narrow passes
   bool in_place_;                   // NHWC, one group, whole channel blocks: no reorder
+  bool stream_ = false;             // NCHW rows stored past the caches (blocking.hpp)
   std::vector<Pass> passes_;
   int64_t row_ = 0;  // floats between pass pixels' inputs: pixel stride x input step
   std::vector<const Brgemm*> fixed_;  // per tile height m: compiled for row_, or null

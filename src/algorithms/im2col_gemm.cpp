@@ -182,7 +182,7 @@ class Im2colGemm final : public Algorithm {
         if (rows_in_place_) {  // only the columns after the last whole NR are packed
           const int64_t whole = np / kr.nr * kr.nr;
           table_.zero_floats(ws, kq * kr.nr);
-          table_.copy_rows(rows + whole, pixels_, kq, np - whole, ws, kr.nr);
+          table_.copy_rows(rows + whole, pixels_, kq, np - whole, ws, kr.nr, false);
         } else {
           pack_pixels_nchw(image, block, np, pc, kq, ws);
         }

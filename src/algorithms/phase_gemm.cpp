@@ -199,7 +199,7 @@ class PhaseGemm final : public Algorithm {
     const float* image = src + (n * p.in_channels + g * cg_) * pixels + q0;
     const int64_t whole = count / nr, rest = count % nr;
     for (int64_t c = 0; c < cg_; ++c) {
-      table_.copy_rows(image + c * pixels, nr, whole, nr, b + c * nr, cgp_ * nr);
+      table_.copy_rows(image + c * pixels, nr, whole, nr, b + c * nr, cgp_ * nr, false);
       if (rest) {
         float* last = b + (whole * cgp_ + c) * nr;
         table_.copy_floats(image + c * pixels + whole * nr, rest, last);

@@ -189,9 +189,10 @@ struct KernelTable {
   // NCHW planes; reads t up to round_up(m, 8) rows and round_up(cols, 8) columns.
   void (*transpose_tile)(const float* t, int64_t ldt, int64_t m, int64_t cols, float* out,
                          int64_t out_stride, int64_t step);
-  // rows rows of len floats: to + i·to_stride <- from + i·from_stride.
+  // rows rows of len floats: to + i·to_stride <- from + i·from_stride; `stream`: the whole
+  // vectors of each row with non-temporal stores, which the caller orders with _mm_sfence().
   void (*copy_rows)(const float* from, int64_t from_stride, int64_t rows, int64_t len, float* to,
-                    int64_t to_stride);
+                    int64_t to_stride, bool stream);
   // Runs `iterations` of independent FMA chains in registers; returns the FLOPs done. The
   // benchmark's measure of the machine's FMA peak for this ISA.
   double (*fma_peak)(int64_t iterations);

@@ -65,10 +65,34 @@ void copy_chunks(const float* from, int64_t from_stride, int64_t chunks, float* 
   }
 }
 
+// v to the vector-aligned p past the caches: a non-temporal store, which the caller orders
+// with _mm_sfence() (xsimd 8 has none).
+template <class Arch>
+void stream_store(float* p, xsimd::batch<float, Arch> v) {
+  if constexpr (xsimd::batch<float, Arch>::size == 16) {
+    _mm512_stream_ps(p, v);
+  } else {
+    _mm256_stream_ps(p, v);
+  }
+}
+
+// With `stream`, each row as usual up to its first vector-aligned float, then whole vectors
+// past the caches.
 template <class Arch>
 void copy_rows(const float* from, int64_t from_stride, int64_t rows, int64_t len, float* to,
-               int64_t to_stride) {
-  for (int64_t i = 0; i < rows; ++i) copy_floats<Arch>(from + i * from_stride, len, to + i * to_stride);
+               int64_t to_stride, bool stream) {
+  using V = xsimd::batch<float, Arch>;
+  constexpr int64_t L = V::size;
+  for (int64_t i = 0; i < rows; ++i, from += from_stride, to += to_stride) {
+    int64_t j = 0;
+    if (stream) {
+      const int64_t misaligned = int64_t(reinterpret_cast<std::uintptr_t>(to) / sizeof(float) % L);
+      j = std::min(len, (L - misaligned) % L);
+      copy_floats<Arch>(from, j, to);
+      for (; j + L <= len; j += L) stream_store<Arch>(to + j, V::load_unaligned(from + j));
+    }
+    copy_floats<Arch>(from + j, len - j, to + j);
+  }
 }
 
 // For each of `count` pixels (from_stride and to_stride floats apart): to[2i + q] = from[q·n + i]
@@ -168,15 +192,12 @@ void interleave_rows(const float* from, int64_t from_stride, int64_t rows, int64
     for (; j + L <= n; j += L) {
       V lo, hi;
       zip<Arch>(V::load_unaligned(from + j), V::load_unaligned(from + from_stride + j), lo, hi);
-      if (!streamed) {
+      if (streamed) {
+        stream_store<Arch>(to + 2 * j, lo);
+        stream_store<Arch>(to + 2 * j + L, hi);
+      } else {
         lo.store_unaligned(to + 2 * j);
         hi.store_unaligned(to + 2 * j + L);
-      } else if constexpr (L == 16) {  // (xsimd 8 has no non-temporal store)
-        _mm512_stream_ps(to + 2 * j, lo);
-        _mm512_stream_ps(to + 2 * j + L, hi);
-      } else {
-        _mm256_stream_ps(to + 2 * j, lo);
-        _mm256_stream_ps(to + 2 * j + L, hi);
       }
     }
   }

@@ -94,8 +94,8 @@ void parallel_for(int threads, int64_t n, const std::function<void(int64_t)>& bo
 }
 
 namespace {
-thread_local std::unique_ptr<float, FreeDeleter> buffers[3];
-thread_local int64_t capacities[3] = {};
+thread_local std::unique_ptr<float, FreeDeleter> buffers[2];  // per Workspace
+thread_local int64_t capacities[2] = {};
 }  // namespace
 
 int64_t thread_workspace_floats(Workspace slot) { return capacities[static_cast<int>(slot)]; }

@@ -20,9 +20,8 @@ int configured_threads();
 void parallel_for(int threads, int64_t n, const std::function<void(int64_t)>& body);
 
 // What a per-thread buffer is for: a task's scratch (packed panels), or an execution's data
-// shared by all its tasks (an input reordered once), owned by the thread that called execute;
-// an algorithm that transforms the problem for another keeps its input in `transformed`.
-enum class Workspace { task, execution, transformed };
+// shared by all its tasks (an input reordered once), owned by the thread that called execute.
+enum class Workspace { task, execution };
 
 // A 64-byte aligned buffer of at least `floats` floats owned by the calling thread, reused by
 // every algorithm (grown when too small, never shrunk). Valid until the next call for the same

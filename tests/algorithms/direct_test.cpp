@@ -321,6 +321,24 @@ TEST_P(DirectConv, MatchesReferenceAcrossCacheBlocks) {
   }
 }
 
+// NCHW rows go to the planes a row buffer at a time, past the caches when the layer's input
+// and output outgrow L3: a 3x3 layer of two groups with partial channel blocks (20 of 32 or
+// 16), and a pointwise one (its row is the whole image).
+TEST_P(DirectConv, NchwOutputBeyondL3IsStreamedAndMatchesReference) {
+  const ScopedEnv scoped = force("direct");
+  ConvParams p;
+  p.in_channels = 8;
+  p.out_channels = 40;
+  p.groups = 2;
+  p.kernel_h = p.kernel_w = 3;
+  p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1;
+  expect_streamed_output_matches_reference(Op::conv2d, p, std::get<1>(GetParam()));
+  ConvParams pointwise;
+  pointwise.in_channels = 16;
+  pointwise.out_channels = 24;
+  expect_streamed_output_matches_reference(Op::conv2d, pointwise, std::get<1>(GetParam()));
+}
+
 SVERTKA_INSTANTIATE_FOR_ISAS_AND_THREADS(DirectConv);
 
 }  // namespace

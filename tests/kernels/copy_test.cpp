@@ -1,6 +1,6 @@
 // The data-movement microkernels of every ISA this CPU runs against scalar loops: interleave_rows
-// with and without non-temporal stores, at vector-aligned and unaligned destinations, over
-// lengths that leave every tail, and nothing written past the n·rows floats asked for.
+// and copy_rows with and without non-temporal stores, at vector-aligned and unaligned
+// destinations, over lengths that leave every tail, and nothing written but what is asked for.
 #include <gtest/gtest.h>
 
 #include <xmmintrin.h>
@@ -45,6 +45,28 @@ TEST_P(CopyKernel, InterleaveRowsMatchesScalarLoopStreamedOrNot) {
           EXPECT_EQ(wrong, 0) << "rows=" << rows << " n=" << n << " offset=" << offset
                               << " stream=" << stream;
         }
+}
+
+TEST_P(CopyKernel, CopyRowsMatchesScalarLoopStreamedOrNot) {
+  std::mt19937 rng(4);
+  const int64_t vector = table_->vector_floats, rows = 3, to_stride = 150;
+  const std::vector<float> from = random_floats(rows * 100, rng);
+  constexpr float kSentinel = -7.0f;
+  for (int64_t len : {int64_t{0}, int64_t{1}, vector - 1, vector, 2 * vector + 3, int64_t{97}})
+    for (int64_t offset : {int64_t{0}, int64_t{1}, vector - 1})  // floats past a 64-byte boundary
+      for (bool stream : {false, true}) {
+        AlignedBuffer out(offset + rows * to_stride);
+        std::fill(out.data(), out.data() + out.size(), kSentinel);
+        table_->copy_rows(from.data(), 100, rows, len, out.data() + offset, to_stride, stream);
+        _mm_sfence();
+        int64_t wrong = 0;
+        for (int64_t i = 0; i < out.size(); ++i) {
+          const int64_t at = i - offset, r = at / to_stride, x = at % to_stride;
+          const float want = at >= 0 && x < len ? from[r * 100 + x] : kSentinel;
+          wrong += out.data()[i] != want;
+        }
+        EXPECT_EQ(wrong, 0) << "len=" << len << " offset=" << offset << " stream=" << stream;
+      }
 }
 
 INSTANTIATE_TEST_SUITE_P(Isas, CopyKernel, ::testing::Values("avx512", "avx2"),

@@ -7,9 +7,11 @@
 
 #include <string>
 
+#include "algorithms/blocking.hpp"
 #include "cpu_features.hpp"
 #include "problem.hpp"
 #include "reference/reference.hpp"
+#include "runtime/topology.hpp"
 #include "support/check.hpp"
 
 namespace svertka::test {
@@ -36,6 +38,21 @@ inline ::testing::AssertionResult matches_reference(Op op, const ConvParams& par
            << to_string(params.layout);
   }
   return result;
+}
+
+// A layer grown row by row until blocking.hpp streams its output past the caches: its output
+// rows that start vector-aligned (in_width 128) streamed, the others (123) stored as usual
+// where they start; the reference's values either way, and describe() says so.
+inline void expect_streamed_output_matches_reference(Op op, ConvParams p, int threads) {
+  std::mt19937 rng(9);
+  for (int64_t width : {128, 123}) {
+    p.in_width = width;
+    p.in_height = 1;
+    while (!streams_output(make_problem(op, p), threads, topology())) p.in_height *= 2;
+    std::string description;
+    EXPECT_TRUE(matches_reference(op, p, rng, &description));
+    EXPECT_NE(description.find("output streamed"), std::string::npos) << description;
+  }
 }
 
 // The ISAs worth testing: every one the CPU runs.
