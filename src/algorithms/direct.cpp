@@ -648,7 +648,7 @@ class Direct final : public Algorithm {
     };
     int64_t x_begin = pass.cols, x_end = 0;  // rowwise: the tiles' pixels
     for (const Run& run : pass.runs) {
-      if (const auto [k0, k1] = tiles_of(run); k1 > k0) {
+      if (const auto [k0, k1] = tiles_of(run); rowwise && k1 > k0) {
         x_begin = std::min(x_begin, run.x0 + k0 * run.m);
         x_end = std::max(x_end, run.x0 + k1 * run.m);
       }
@@ -656,7 +656,7 @@ class Direct final : public Algorithm {
     // (transpose_tile reads the buffer up to 8 pixels past its last; streamed rows take a
     // channel-major copy after it)
     const int64_t span = std::max<int64_t>(0, x_end - x_begin);
-    float* row = rowwise ? thread_workspace((2 * span + 8) * nr) : nullptr;
+    float* row = rowwise ? thread_workspace((span + 8 + (stream_ ? span : 0)) * nr) : nullptr;
     const uint64_t rows = pass.row_taps(j, p.in_height);
     const float* in = image + j * pass.in_step_y * row_stride_;
     const int64_t ldc = pass.out_step_x * p.out_channels;
