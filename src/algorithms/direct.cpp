@@ -543,9 +543,9 @@ class Direct final : public Algorithm {
       at[i] = px.oy * pr_.out_w + px.ox;
     }
     const int64_t plane = pr_.out_h * pr_.out_w;
-    // Pixels 1 or 2 apart (a row of a convolution or of a phase): transposed in registers.
+    // Pixels equally apart (a row of a convolution or of a phase): transposed in registers.
     const int64_t step = m > 1 ? at[1] - at[0] : 1;
-    bool even = step == 1 || step == 2;
+    bool even = step >= 1;
     for (int64_t i = 1; i < m && even; ++i) even = at[i] - at[i - 1] == step;
     if (even) {
       table_.transpose_tile(t, nr, m, cols, dst + (n * p.out_channels + k0) * plane + at[0], plane,
@@ -636,11 +636,12 @@ class Direct final : public Algorithm {
     const int64_t nr = gemm_.nr, n_taps = int64_t(pass.taps.size());
     const float* w = weights_.data() + pass.weights + (g * kb_ + kb) * n_taps * cgp_ * nr;
     const float* bias = bias_.data() + g * kg_ + kb * nr;
-    // NHWC blocks of whole channels are written in place; NCHW rows of unit step go to a row
-    // buffer [pixel][NR], then into the planes a row at a time; the others through a scratch
-    // tile.
+    // NHWC blocks of whole channels are written in place; NCHW rows (a phase's, its pixels
+    // `step` apart, unless streamed) go to a row buffer [pixel][NR], then into the planes a row
+    // at a time; the others through a scratch tile. (FCN's stride-4 layer, NCHW, Zen 3: tiles
+    // through scratch and scalar stores 1.97 ms, one row's strip and its transposes 1.04.)
     const bool in_place = nr <= kg_ - kb * nr && p.layout == Layout::nhwc;
-    const bool rowwise = p.layout == Layout::nchw && pass.out_step_x == 1;
+    const bool rowwise = p.layout == Layout::nchw && (pass.out_step_x == 1 || !stream_);
     // A run's tiles [k0, k1): those that start in the item's columns.
     const auto tiles_of = [&](const Run& run) {
       const int64_t k0 = std::clamp(ceil_div(item.c0 - run.x0, run.m), int64_t{0}, run.tiles);
@@ -702,20 +703,22 @@ class Direct final : public Algorithm {
         store(t, run.m, [&](int64_t i) { return output(pass, j, x + i); }, n, g, kb, dst);
       }
     }
-    if (rowwise && span > 0) store_row(row, span, output(pass, j, x_begin), n, g, kb, dst);
+    if (rowwise && span > 0) {
+      store_row(row, span, output(pass, j, x_begin), pass.out_step_x, n, g, kb, dst);
+    }
   }
 
   // NCHW: `pixels` pixels of a row buffer [pixel][NR] (channel block kb) into the output
   // planes from pixel `first` of a row on, transposed in registers, or through a channel-major
   // copy after the buffer into rows streamed past the caches.
-  void store_row(float* row, int64_t pixels, Pixel first, int64_t n, int64_t g, int64_t kb,
-                 float* dst) const {
+  void store_row(float* row, int64_t pixels, Pixel first, int64_t step, int64_t n, int64_t g,
+                 int64_t kb, float* dst) const {
     const ConvParams& p = pr_.p;
     const int64_t nr = gemm_.nr, k0 = g * kg_ + kb * nr, cols = std::min(nr, kg_ - kb * nr);
     const int64_t plane = pr_.out_h * pr_.out_w;
     float* to = dst + (n * p.out_channels + k0) * plane + first.oy * pr_.out_w + first.ox;
     if (!stream_) {
-      table_.transpose_tile(row, nr, pixels, cols, to, plane, 1);
+      table_.transpose_tile(row, nr, pixels, cols, to, plane, step);
       return;
     }
     float* planar = row + (pixels + 8) * nr;

@@ -185,7 +185,7 @@ struct KernelTable {
   // Per row i < rows, its n floats' even columns to even + i·to_stride, odd ones to odd + ...
   void (*split_columns)(const float* from, int64_t from_stride, int64_t rows, int64_t n,
                         float* even, float* odd, int64_t to_stride);
-  // out[j·out_stride + i·step] = t[i·ldt + j] (i < m, j < cols, step 1 or 2): a tile into
+  // out[j·out_stride + i·step] = t[i·ldt + j] (i < m, j < cols, step >= 1): a tile into
   // NCHW planes; reads t up to round_up(m, 8) rows and round_up(cols, 8) columns.
   void (*transpose_tile)(const float* t, int64_t ldt, int64_t m, int64_t cols, float* out,
                          int64_t out_stride, int64_t step);

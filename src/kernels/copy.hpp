@@ -224,11 +224,11 @@ void store_first(float* to, __m256 v, int64_t n) {
   if (n & 1) _mm_store_ss(to, x);
 }
 
-// out[j·out_stride + i·step] = t[i·ldt + j] for i < m, j < cols, step 1 or 2: a tile of pixels
-// x channels into NCHW planes (step 2: the pixels of one phase of a transposed convolution),
-// 8x8 blocks transposed in AVX registers (both ISAs have them). Reads t up to round_up(m, 8)
-// rows and round_up(cols, 8) columns; writes only the m x cols elements asked for (step 2 one
-// float at a time: the other phase's columns between them may belong to another thread).
+// out[j·out_stride + i·step] = t[i·ldt + j] for i < m, j < cols: a tile of pixels x channels
+// into NCHW planes (step > 1: the pixels of one phase of a transposed convolution), 8x8 blocks
+// transposed in AVX registers (both ISAs have them). Reads t up to round_up(m, 8) rows and
+// round_up(cols, 8) columns; writes only the m x cols elements asked for (step > 1 one float at
+// a time: the other phases' columns between them may belong to another thread).
 template <class Arch>
 void transpose_tile(const float* t, int64_t ldt, int64_t m, int64_t cols, float* out,
                     int64_t out_stride, int64_t step) {
@@ -256,10 +256,10 @@ void transpose_tile(const float* t, int64_t ldt, int64_t m, int64_t cols, float*
       const int64_t n = std::min<int64_t>(8, cols - j0);
       for (int64_t j = 0; j < n; ++j) {
         float* to = out + (j0 + j) * out_stride + i0 * step;
-        if (step == 2) {  // (masked stores are microcoded on AMD's Zen: slower)
+        if (step > 1) {  // (masked stores are microcoded on AMD's Zen: slower)
           alignas(32) float lanes[8];
           _mm256_store_ps(lanes, c[j]);
-          for (int64_t l = 0; l < rows; ++l) to[2 * l] = lanes[l];
+          for (int64_t l = 0; l < rows; ++l) to[step * l] = lanes[l];
         } else if (rows == 8) {
           _mm256_storeu_ps(to, c[j]);
         } else {

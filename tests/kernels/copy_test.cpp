@@ -1,6 +1,7 @@
 // The data-movement microkernels of every ISA this CPU runs against scalar loops: interleave_rows
 // and copy_rows with and without non-temporal stores, at vector-aligned and unaligned
-// destinations, over lengths that leave every tail, and nothing written but what is asked for.
+// destinations, and transpose_tile at every pixel step, over lengths that leave every tail, and
+// nothing written but what is asked for.
 #include <gtest/gtest.h>
 
 #include <xmmintrin.h>
@@ -66,6 +67,28 @@ TEST_P(CopyKernel, CopyRowsMatchesScalarLoopStreamedOrNot) {
           wrong += out.data()[i] != want;
         }
         EXPECT_EQ(wrong, 0) << "len=" << len << " offset=" << offset << " stream=" << stream;
+      }
+}
+
+// A tile of m pixels x cols channels into planes, its pixels `step` apart (a transposed
+// convolution's phase: 2 or 4 at stride 2 or 4); the other phases' columns left as they were.
+TEST_P(CopyKernel, TransposeTileMatchesScalarLoopAtEveryStep) {
+  std::mt19937 rng(5);
+  const int64_t ldt = 24, plane = 80;  // the tile is read up to 8 rows and columns past m, cols
+  const std::vector<float> t = random_floats(24 * ldt, rng);
+  constexpr float kSentinel = -7.0f;
+  for (int64_t step = 1; step <= 4; ++step)
+    for (int64_t m : {1, 7, 8, 9, 16})
+      for (int64_t cols : {1, 7, 8, 13, 16}) {
+        std::vector<float> out(16 * plane, kSentinel);
+        table_->transpose_tile(t.data(), ldt, m, cols, out.data(), plane, step);
+        int64_t wrong = 0;
+        for (int64_t i = 0; i < int64_t(out.size()); ++i) {
+          const int64_t j = i / plane, x = i % plane;
+          const bool written = j < cols && x % step == 0 && x / step < m;
+          wrong += out[i] != (written ? t[x / step * ldt + j] : kSentinel);
+        }
+        EXPECT_EQ(wrong, 0) << "step=" << step << " m=" << m << " cols=" << cols;
       }
 }
 
