@@ -636,12 +636,13 @@ class Direct final : public Algorithm {
     const int64_t nr = gemm_.nr, n_taps = int64_t(pass.taps.size());
     const float* w = weights_.data() + pass.weights + (g * kb_ + kb) * n_taps * cgp_ * nr;
     const float* bias = bias_.data() + g * kg_ + kb * nr;
-    // NHWC blocks of whole channels are written in place; NCHW rows (a phase's, its pixels
-    // `step` apart, unless streamed) go to a row buffer [pixel][NR], then into the planes a row
-    // at a time; the others through a scratch tile. (FCN's stride-4 layer, NCHW, Zen 3: tiles
-    // through scratch and scalar stores 1.97 ms, one row's strip and its transposes 1.04.)
+    // NHWC blocks of whole channels are written in place; NCHW rows (a phase's too, its pixels
+    // `stride` apart) go to a row buffer [pixel][NR], then into the planes a row at a time; the
+    // others through a scratch tile. (FCN's stride-4 layer, NCHW, Zen 3: tiles through scratch
+    // and scalar stores 1.97 ms, one row's strip and its transposes 1.04; U-Net's 2x2 layers
+    // forced to direct 8-9% faster in the suite's medians.)
     const bool in_place = nr <= kg_ - kb * nr && p.layout == Layout::nhwc;
-    const bool rowwise = p.layout == Layout::nchw && (pass.out_step_x == 1 || !stream_);
+    const bool rowwise = p.layout == Layout::nchw;
     // A run's tiles [k0, k1): those that start in the item's columns.
     const auto tiles_of = [&](const Run& run) {
       const int64_t k0 = std::clamp(ceil_div(item.c0 - run.x0, run.m), int64_t{0}, run.tiles);
@@ -709,8 +710,9 @@ class Direct final : public Algorithm {
   }
 
   // NCHW: `pixels` pixels of a row buffer [pixel][NR] (channel block kb) into the output
-  // planes from pixel `first` of a row on, transposed in registers, or through a channel-major
-  // copy after the buffer into rows streamed past the caches.
+  // planes from pixel `first` of a row on, `step` apart, transposed in registers, or through a
+  // channel-major copy after the buffer into rows streamed past the caches (then step is 1:
+  // stream_ requires it of every pass).
   void store_row(float* row, int64_t pixels, Pixel first, int64_t step, int64_t n, int64_t g,
                  int64_t kb, float* dst) const {
     const ConvParams& p = pr_.p;
