@@ -148,6 +148,11 @@ void depthwise_row(const DepthwiseRow& d) {
   const int64_t in_step = d.stride_w * d.in_pixel_stride;
   const int64_t tap_step = d.dilation_w * d.in_pixel_stride;
   const int64_t taps = d.kernel_h * d.kernel_w;
+  // Locals, not d's fields, for what the stores' addresses use: a vector store may alias d, and
+  // a tile of a phase of one to four taps reloaded them around every store (bilinear 2x, 64
+  // channels at 56x56 on Zen 3: 230 -> 190 us).
+  float* const out = d.out;
+  const int64_t out_stride = d.out_pixel_stride;
   // A border pixel: PB blocks at a time, so that 2·PB accumulator chains hide the FMA latency.
   constexpr int PB = 4;
   auto pixel = [&](int64_t ox) {
@@ -173,7 +178,7 @@ void depthwise_row(const DepthwiseRow& d) {
       }
       for (int b = 0; b < nb; ++b)
         for (int v = 0; v < CV; ++v) {
-          acc[b][v].store_unaligned(d.out + ox * d.out_pixel_stride + (kb0 + b) * CW + v * L);
+          acc[b][v].store_unaligned(out + ox * out_stride + (kb0 + b) * CW + v * L);
         }
     }
   };
@@ -207,7 +212,7 @@ void depthwise_row(const DepthwiseRow& d) {
       for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 4
         for (int v = 0; v < CV; ++v) {
-          acc[i][v].store_unaligned(d.out + (ox + i) * d.out_pixel_stride + c0 + v * L);
+          acc[i][v].store_unaligned(out + (ox + i) * out_stride + c0 + v * L);
         }
     }
   };

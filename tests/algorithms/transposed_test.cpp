@@ -341,6 +341,29 @@ TEST_P(TransposedDepthwise, OutputBeyondL3IsStreamedAndMatchesReference) {
   expect_streamed_output_matches_reference(Op::conv_transpose2d, p, std::get<1>(GetParam()));
 }
 
+// NHWC read in place (channels of whole vectors on both ISAs), rows enough for several bands
+// of L2 per pass, each band's passes in turn: bilinear 2x, and a stride-3 filter with padding
+// and output padding, whose passes differ in rows and taps.
+TEST_P(TransposedDepthwise, InPlaceBandsOfEveryPassMatchReference) {
+  const ScopedEnv scoped = force("depthwise");
+  std::mt19937 rng(8);
+  for (const auto& [k, s, pad, op] : {std::array<int64_t, 4>{3, 2, 1, 1}, {5, 3, 2, 2}}) {
+    ConvParams p;
+    p.batch = 2;
+    p.in_channels = p.out_channels = p.groups = 64;
+    p.in_height = 37;
+    p.in_width = 64;  // 16 KiB rows: bands of 8 rows or fewer in a 1 MiB L2
+    p.kernel_h = p.kernel_w = k;
+    p.stride_h = p.stride_w = s;
+    p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = pad;
+    p.output_padding_h = p.output_padding_w = op;
+    p.layout = Layout::nhwc;
+    std::string description;
+    EXPECT_TRUE(matches_reference(Op::conv_transpose2d, p, rng, &description));
+    EXPECT_NE(description.find("depthwise " + isa()), std::string::npos) << description;
+  }
+}
+
 TEST_P(TransposedDepthwise, MatchesEveryFormulationOnDepthwiseShapesOfTheRandomSweep) {
   const ScopedEnv scoped = force("depthwise");
   std::mt19937 rng(5);
