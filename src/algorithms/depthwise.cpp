@@ -136,6 +136,15 @@ class DepthwiseConv final : public Algorithm {
     kp_ = ceil_div(p.out_channels, width) * width;
     out_in_place_ = p.layout == Layout::nhwc && kp_ == p.out_channels;
     in_place_ = out_in_place_ && multiplier_ == 1;
+    // NCHW convolutions whose output rows are narrower than a vector (the plane kernel then
+    // computes them in scratch rows, mostly idle) go through the NHWC tiles instead, bands of
+    // rows transposed into channel blocks and back, unless padding the channels to whole
+    // blocks would waste more than an eighth of the work. Zen 3, one thread, MobileNet's
+    // stride-2 14x14 layer: 166 us as planes, 57 so; 1024 channels at 7x7 160 and 74; the
+    // transposes cost more than the planes lose on wider rows (512 channels at 14x14: 107 and
+    // 103; 256 at 28x28: 151 and 177).
+    blocked_ = p.layout == Layout::nchw && passes_.size() == 1 && multiplier_ == 1 &&
+               passes_[0].cols < table_.vector_floats && 8 * kp_ <= 9 * p.out_channels;
     // Per pass: NHWC [Kp/width][pass taps][width] with zero-padded channels, NCHW [K][pass
     // taps]. Both ops' weights are [K][1][R][S] in effect: depthwise transposed [C][m][R][S]
     // puts output channel c·m + j at row c·m + j too.
@@ -159,7 +168,8 @@ class DepthwiseConv final : public Algorithm {
     const int64_t most_rows = passes_[0].rows;  // (pass rows fall with the output phase)
     scratch_band_ = std::clamp<int64_t>(
         kScratchFloats / (int64_t(passes_.size()) * scratch_width_), 1, most_rows);
-    stream_ = p.layout == Layout::nchw && scratch_ && streams_output(pr, threads_, topology());
+    stream_ = p.layout == Layout::nchw && !blocked_ && scratch_ &&
+              streams_output(pr, threads_, topology());
     bias_.assign(kp_, 0.0f);
     if (bias) std::copy(bias, bias + p.out_channels, bias_.begin());
     // Work items: bands of rows of each pass, small enough for gathered rows to stay in L2,
@@ -201,7 +211,7 @@ class DepthwiseConv final : public Algorithm {
 
   void execute(const float* src, float* dst) const override {
     const ConvParams& p = pr_.p;
-    if (p.layout == Layout::nchw) {
+    if (p.layout == Layout::nchw && !blocked_) {
       parallel_for(threads_, p.batch * p.out_channels,
                    [&](int64_t plane) { run_plane(plane, src, dst); });
       return;
@@ -217,7 +227,8 @@ class DepthwiseConv final : public Algorithm {
     if (pr_.op == Op::conv_transpose2d) {
       d += " phases=" + std::to_string(pr_.p.stride_h) + "x" + std::to_string(pr_.p.stride_w);
     }
-    return d + (stream_ ? " output streamed" : "") + " threads=" + std::to_string(threads_);
+    return d + (blocked_ ? " channel blocks" : "") + (stream_ ? " output streamed" : "") +
+           " threads=" + std::to_string(threads_);
   }
 
  private:
@@ -225,11 +236,12 @@ class DepthwiseConv final : public Algorithm {
     int64_t pass, j0, j1;
   };
 
-  // NHWC input rows [iy0, iy1) of image n into band [rows][W][Kp], padded channels: channel
-  // k holds input channel k/m, zero past the last channel.
+  // Input rows [iy0, iy1) of image n into band [rows][W][Kp], padded channels: channel k holds
+  // input channel k/m, zero past the last channel.
   void gather(const float* src, int64_t n, int64_t iy0, int64_t iy1, float* band) const {
     const ConvParams& p = pr_.p;
     const int64_t w = p.in_width;
+    if (blocked_) return gather_planes(src, n, iy0, iy1, band);
     for (int64_t iy = iy0; iy < iy1; ++iy) {
       float* row = band + (iy - iy0) * w * kp_;
       const float* pixels = src + ((n * p.in_height + iy) * w) * p.in_channels;
@@ -245,7 +257,29 @@ class DepthwiseConv final : public Algorithm {
     }
   }
 
-  // NHWC: rows [j0, j1) of one pass of image n.
+  // NCHW (blocked_: one output channel per input channel): the band's rows are consecutive
+  // pixels of each plane, 8 channels x 8 pixels at a time through transposes in registers (the
+  // last 8 pixels overlapping their neighbours), the rest one element at a time.
+  void gather_planes(const float* src, int64_t n, int64_t iy0, int64_t iy1, float* band) const {
+    const ConvParams& p = pr_.p;
+    const int64_t c = p.in_channels, plane = p.in_height * p.in_width;
+    const int64_t pixels = (iy1 - iy0) * p.in_width, c8 = pixels >= 8 ? c / 8 * 8 : 0;
+    const float* in = src + n * c * plane + iy0 * p.in_width;  // channel 0's first pixel
+    // 8 pixels of every channel at a time: the band's lines written whole, one after another
+    // (8 channels along the pixels would write half of each line 1 KB apart, the lines of one
+    // offset sharing a few L1 sets: a third slower).
+    for (int64_t x = 0; x < pixels && c8 > 0; x += 8) {
+      const int64_t at = std::min(x, pixels - 8);  // the last 8 overlapping their neighbours
+      table_.transpose_tile(in + at, plane, c8, 8, band + at * kp_, kp_, 1);
+    }
+    for (int64_t x = 0; x < pixels; ++x) {
+      float* to = band + x * kp_;
+      for (int64_t k = c8; k < c; ++k) to[k] = in[k * plane + x];
+      for (int64_t k = c; k < kp_; ++k) to[k] = 0.0f;
+    }
+  }
+
+  // Rows [j0, j1) of one pass of image n, NHWC or (blocked_) NCHW.
   void run_band(int64_t n, const Item& item, const float* src, float* dst) const {
     const ConvParams& p = pr_.p;
     const Pass& q = passes_[item.pass];
@@ -253,9 +287,12 @@ class DepthwiseConv final : public Algorithm {
     const int64_t iy1 = std::clamp<int64_t>(
         (item.j1 - 1) * q.stride_y - q.pad_top + (q.kh - 1) * q.dil_y + 1, iy0, p.in_height);
     const int64_t band_floats = in_place_ ? 0 : (iy1 - iy0) * p.in_width * kp_;
-    const int64_t out_floats = out_in_place_ ? 0 : q.cols * kp_;
+    // Output: NHWC in place or through one pass row; NCHW the band's rows, then transposed into
+    // the planes (which read whole blocks of 8 pixels: 8 more).
+    const int64_t out_rows = blocked_ ? item.j1 - item.j0 : 1;
+    const int64_t out_floats = out_in_place_ ? 0 : (out_rows * q.cols + 8) * kp_;
     float* band = thread_workspace(band_floats + out_floats);
-    float* row_out = band + band_floats;  // one pass row, when not stored in place
+    float* row_out = band + band_floats;
     if (!in_place_) gather(src, n, iy0, iy1, band);
     const int64_t in_stride = in_place_ ? p.in_channels : kp_;
     const float* rows[kMaxRows];
@@ -278,11 +315,18 @@ class DepthwiseConv final : public Algorithm {
         }
         const int64_t oy = q.oy0 + j * q.out_step_y;
         float* out_row = dst + ((n * pr_.out_h + oy) * pr_.out_w + q.ox0) * p.out_channels;
-        d.out = out_in_place_ ? out_row : row_out;
+        d.out = out_in_place_ ? out_row
+                : blocked_    ? row_out + (j - item.j0) * q.cols * kp_
+                              : row_out;
         kernel_.run(d);
-        if (!out_in_place_) store_row(row_out, kp_, i0, i1, q, n, oy, dst);
+        if (!out_in_place_ && !blocked_) store_row(row_out, kp_, i0, i1, q, n, oy, dst);
       }
     }
+    if (!blocked_) return;
+    // The band's output rows, consecutive pixels of each plane, into the planes.
+    const int64_t plane = pr_.out_h * pr_.out_w;
+    table_.transpose_tile(row_out, kp_, (item.j1 - item.j0) * q.cols, p.out_channels,
+                          dst + n * p.out_channels * plane + item.j0 * pr_.out_w, plane, 1);
   }
 
   // Pass columns [i0, i1) of NHWC output row oy from a buffer with channel stride 1 and pixel
@@ -376,6 +420,7 @@ class DepthwiseConv final : public Algorithm {
   std::vector<Item> items_;
   int64_t multiplier_ = 1, kp_ = 0;
   bool in_place_ = false, out_in_place_ = false;  // NHWC read or written where it is
+  bool blocked_ = false;  // NCHW convolution through the NHWC tiles (run_band), not run_plane
   // NCHW: whether passes go through scratch rows, scratch_width_ floats each, scratch_band_
   // pass rows at a time.
   int64_t scratch_width_ = 0, scratch_band_ = 1;

@@ -254,6 +254,11 @@ void transpose_tile(const float* t, int64_t ldt, int64_t m, int64_t cols, float*
         c[4 + j] = _mm256_permute2f128_ps(v[j], v[4 + j], 0x31);
       }
       const int64_t n = std::min<int64_t>(8, cols - j0);
+      if (n == 8 && rows == 8 && step == 1) {  // a whole block: straight from the registers
+#pragma GCC unroll 8
+        for (int j = 0; j < 8; ++j) _mm256_storeu_ps(out + (j0 + j) * out_stride + i0, c[j]);
+        continue;
+      }
       for (int64_t j = 0; j < n; ++j) {
         float* to = out + (j0 + j) * out_stride + i0 * step;
         if (step > 1) {  // (masked stores are microcoded on AMD's Zen: slower)

@@ -53,6 +53,60 @@ TEST_P(Depthwise, MatchesReferenceOverASweep) {
   }
 }
 
+// NCHW convolutions with output rows narrower than a vector go through the NHWC tiles, in
+// channel blocks: bands of fewer than 8 pixels, stride, dilation, large and asymmetric
+// padding, channels not of whole transposes; wider rows, a channel multiplier or channels
+// padded by more than an eighth stay planes.
+TEST_P(Depthwise, NarrowNchwRowsGoThroughChannelBlocks) {
+  const ScopedEnv scoped = force("depthwise");
+  std::mt19937 rng(3);
+  struct S {
+    int64_t c, m, h, w, k, s, d, pt, pb, pl, pr;
+    bool blocked;
+  };
+  const S list[] = {
+      {64, 1, 7, 7, 3, 1, 1, 1, 1, 1, 1, true},    {128, 1, 13, 13, 3, 2, 1, 1, 1, 1, 1, true},
+      {64, 1, 9, 6, 5, 1, 2, 4, 1, 3, 0, true},    {64, 1, 2, 3, 3, 1, 1, 1, 1, 1, 1, true},
+      {64, 1, 40, 40, 3, 1, 1, 1, 1, 1, 1, false}, {32, 2, 7, 7, 3, 1, 1, 1, 1, 1, 1, false},
+      {5, 1, 7, 7, 3, 1, 1, 1, 1, 1, 1, false},
+  };
+  for (const S& s : list) {
+    ConvParams p;
+    p.batch = 2;
+    p.in_channels = p.groups = s.c;
+    p.out_channels = s.c * s.m;
+    p.in_height = s.h;
+    p.in_width = s.w;
+    p.kernel_h = p.kernel_w = s.k;
+    p.stride_h = p.stride_w = s.s;
+    p.dilation_h = p.dilation_w = s.d;
+    p.pad_top = s.pt;
+    p.pad_bottom = s.pb;
+    p.pad_left = s.pl;
+    p.pad_right = s.pr;
+    p.layout = Layout::nchw;
+    std::string description;
+    EXPECT_TRUE(matches_reference(Op::conv2d, p, rng, &description));
+    EXPECT_EQ(description.find("channel blocks") != std::string::npos, s.blocked) << description;
+  }
+  // 60 channels (64 padded on both ISAs): the last 4 one element at a time; 72: blocked where
+  // the blocks are 16 wide (AVX2: 80 padded), planes where they are 32 (AVX-512: 96).
+  for (const int64_t channels : {60, 72}) {
+    ConvParams p;
+    p.batch = 2;
+    p.in_channels = p.out_channels = p.groups = channels;
+    p.in_height = p.in_width = 5;
+    p.kernel_h = p.kernel_w = 3;
+    p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1;
+    p.layout = Layout::nchw;
+    std::string description;
+    EXPECT_TRUE(matches_reference(Op::conv2d, p, rng, &description));
+    EXPECT_EQ(description.find("channel blocks") != std::string::npos,
+              channels == 60 || isa() == "avx2")
+        << description;
+  }
+}
+
 TEST_P(Depthwise, MatchesReferenceOnDepthwiseShapesOfTheRandomSweep) {
   const ScopedEnv scoped = force("depthwise");
   std::mt19937 rng(2);
