@@ -136,15 +136,15 @@ class DepthwiseConv final : public Algorithm {
     kp_ = ceil_div(p.out_channels, width) * width;
     out_in_place_ = p.layout == Layout::nhwc && kp_ == p.out_channels;
     in_place_ = out_in_place_ && multiplier_ == 1;
-    // NCHW convolutions whose output rows are narrower than a vector (the plane kernel then
-    // computes them in scratch rows, mostly idle) go through the NHWC tiles instead, bands of
-    // rows transposed into channel blocks and back, unless padding the channels to whole
-    // blocks would waste more than an eighth of the work. Zen 3, one thread, MobileNet's
-    // stride-2 14x14 layer: 166 us as planes, 57 so; 1024 channels at 7x7 160 and 74; the
-    // transposes cost more than the planes lose on wider rows (512 channels at 14x14: 107 and
-    // 103; 256 at 28x28: 151 and 177).
+    // NCHW convolutions with output rows under 16 pixels (the plane kernel computes them in
+    // one or two vectors a row, or in scratch rows when narrower than one) go through the NHWC
+    // tiles instead, bands of rows transposed into channel blocks and back, unless padding the
+    // channels to whole blocks would waste more than an eighth of the work. Zen 3, one thread,
+    // MobileNet's layers as planes and so: 512 channels at 14x14 stride 2 166 and 57 us, at
+    // stride 1 135 and 116; 1024 at 7x7 160 and 74; 28-pixel rows no faster (256 channels at
+    // 28x28 158 and 164), wider ones slower (128 at 56x56 279 and 366).
     blocked_ = p.layout == Layout::nchw && passes_.size() == 1 && multiplier_ == 1 &&
-               passes_[0].cols < table_.vector_floats && 8 * kp_ <= 9 * p.out_channels;
+               passes_[0].cols < 16 && 8 * kp_ <= 9 * p.out_channels;
     // Per pass: NHWC [Kp/width][pass taps][width] with zero-padded channels, NCHW [K][pass
     // taps]. Both ops' weights are [K][1][R][S] in effect: depthwise transposed [C][m][R][S]
     // puts output channel c·m + j at row c·m + j too.

@@ -224,6 +224,35 @@ void store_first(float* to, __m256 v, int64_t n) {
   if (n & 1) _mm_store_ss(to, x);
 }
 
+// c[j] = column j of the 8x8 block at t, its rows ldt floats apart: in registers, written out
+// name by name (arrays indexed in loops went through the stack: a cycle an element). A template
+// on Arch, as everything in ISA code (store_first).
+template <class Arch>
+void transpose8x8(const float* t, int64_t ldt, __m256 (&c)[8]) {
+  const float* t4 = t + 4 * ldt;
+  const __m256 r0 = _mm256_loadu_ps(t), r1 = _mm256_loadu_ps(t + ldt);
+  const __m256 r2 = _mm256_loadu_ps(t + 2 * ldt), r3 = _mm256_loadu_ps(t + 3 * ldt);
+  const __m256 r4 = _mm256_loadu_ps(t4), r5 = _mm256_loadu_ps(t4 + ldt);
+  const __m256 r6 = _mm256_loadu_ps(t4 + 2 * ldt), r7 = _mm256_loadu_ps(t4 + 3 * ldt);
+  const __m256 u0 = _mm256_unpacklo_ps(r0, r1), u1 = _mm256_unpackhi_ps(r0, r1);
+  const __m256 u2 = _mm256_unpacklo_ps(r2, r3), u3 = _mm256_unpackhi_ps(r2, r3);
+  const __m256 u4 = _mm256_unpacklo_ps(r4, r5), u5 = _mm256_unpackhi_ps(r4, r5);
+  const __m256 u6 = _mm256_unpacklo_ps(r6, r7), u7 = _mm256_unpackhi_ps(r6, r7);
+  const __m256 v0 = _mm256_shuffle_ps(u0, u2, 0x44), v1 = _mm256_shuffle_ps(u0, u2, 0xEE);
+  const __m256 v2 = _mm256_shuffle_ps(u1, u3, 0x44), v3 = _mm256_shuffle_ps(u1, u3, 0xEE);
+  const __m256 v4 = _mm256_shuffle_ps(u4, u6, 0x44), v5 = _mm256_shuffle_ps(u4, u6, 0xEE);
+  const __m256 v6 = _mm256_shuffle_ps(u5, u7, 0x44), v7 = _mm256_shuffle_ps(u5, u7, 0xEE);
+  // Column j: the low (j < 4) or high 128-bit halves of v[j % 4] and v[4 + j % 4].
+  c[0] = _mm256_permute2f128_ps(v0, v4, 0x20);
+  c[1] = _mm256_permute2f128_ps(v1, v5, 0x20);
+  c[2] = _mm256_permute2f128_ps(v2, v6, 0x20);
+  c[3] = _mm256_permute2f128_ps(v3, v7, 0x20);
+  c[4] = _mm256_permute2f128_ps(v0, v4, 0x31);
+  c[5] = _mm256_permute2f128_ps(v1, v5, 0x31);
+  c[6] = _mm256_permute2f128_ps(v2, v6, 0x31);
+  c[7] = _mm256_permute2f128_ps(v3, v7, 0x31);
+}
+
 // out[j·out_stride + i·step] = t[i·ldt + j] for i < m, j < cols: a tile of pixels x channels
 // into NCHW planes (step > 1: the pixels of one phase of a transposed convolution), 8x8 blocks
 // transposed in AVX registers (both ISAs have them). Reads t up to round_up(m, 8) rows and
@@ -235,40 +264,33 @@ void transpose_tile(const float* t, int64_t ldt, int64_t m, int64_t cols, float*
   for (int64_t i0 = 0; i0 < m; i0 += 8) {
     const int64_t rows = std::min<int64_t>(8, m - i0);
     for (int64_t j0 = 0; j0 < cols; j0 += 8) {
-      __m256 r[8], u[8], v[8];
-      for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(t + (i0 + i) * ldt + j0);
-      for (int i = 0; i < 8; i += 2) {
-        u[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
-        u[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
-      }
-      for (int i = 0; i < 8; i += 4) {
-        v[i] = _mm256_shuffle_ps(u[i], u[i + 2], 0x44);
-        v[i + 1] = _mm256_shuffle_ps(u[i], u[i + 2], 0xEE);
-        v[i + 2] = _mm256_shuffle_ps(u[i + 1], u[i + 3], 0x44);
-        v[i + 3] = _mm256_shuffle_ps(u[i + 1], u[i + 3], 0xEE);
-      }
-      // Column j0 + j: the low (j < 4) or high 128-bit halves of v[j % 4] and v[4 + j % 4].
       __m256 c[8];
-      for (int j = 0; j < 4; ++j) {
-        c[j] = _mm256_permute2f128_ps(v[j], v[4 + j], 0x20);
-        c[4 + j] = _mm256_permute2f128_ps(v[j], v[4 + j], 0x31);
-      }
+      transpose8x8<Arch>(t + i0 * ldt + j0, ldt, c);
       const int64_t n = std::min<int64_t>(8, cols - j0);
+      float* to = out + j0 * out_stride + i0 * step;
       if (n == 8 && rows == 8 && step == 1) {  // a whole block: straight from the registers
-#pragma GCC unroll 8
-        for (int j = 0; j < 8; ++j) _mm256_storeu_ps(out + (j0 + j) * out_stride + i0, c[j]);
+        const int64_t s = out_stride;
+        float* to4 = to + 4 * s;
+        _mm256_storeu_ps(to, c[0]);
+        _mm256_storeu_ps(to + s, c[1]);
+        _mm256_storeu_ps(to + 2 * s, c[2]);
+        _mm256_storeu_ps(to + 3 * s, c[3]);
+        _mm256_storeu_ps(to4, c[4]);
+        _mm256_storeu_ps(to4 + s, c[5]);
+        _mm256_storeu_ps(to4 + 2 * s, c[6]);
+        _mm256_storeu_ps(to4 + 3 * s, c[7]);
         continue;
       }
-      for (int64_t j = 0; j < n; ++j) {
-        float* to = out + (j0 + j) * out_stride + i0 * step;
+      // A partial block from memory (a run-time index into c would keep it there throughout).
+      alignas(32) float lanes[8][8];
+      for (int j = 0; j < 8; ++j) _mm256_store_ps(lanes[j], c[j]);
+      for (int64_t j = 0; j < n; ++j, to += out_stride) {
         if (step > 1) {  // (masked stores are microcoded on AMD's Zen: slower)
-          alignas(32) float lanes[8];
-          _mm256_store_ps(lanes, c[j]);
-          for (int64_t l = 0; l < rows; ++l) to[step * l] = lanes[l];
+          for (int64_t l = 0; l < rows; ++l) to[step * l] = lanes[j][l];
         } else if (rows == 8) {
-          _mm256_storeu_ps(to, c[j]);
+          _mm256_storeu_ps(to, _mm256_load_ps(lanes[j]));
         } else {
-          store_first<Arch>(to, c[j], rows);
+          store_first<Arch>(to, _mm256_load_ps(lanes[j]), rows);
         }
       }
     }

@@ -53,8 +53,8 @@ TEST_P(Depthwise, MatchesReferenceOverASweep) {
   }
 }
 
-// NCHW convolutions with output rows narrower than a vector go through the NHWC tiles, in
-// channel blocks: bands of fewer than 8 pixels, stride, dilation, large and asymmetric
+// NCHW convolutions with output rows under 16 pixels go through the NHWC tiles, in channel
+// blocks: bands of fewer than 8 pixels, stride, dilation, large and asymmetric
 // padding, channels not of whole transposes; wider rows, a channel multiplier or channels
 // padded by more than an eighth stay planes.
 TEST_P(Depthwise, NarrowNchwRowsGoThroughChannelBlocks) {
@@ -67,6 +67,7 @@ TEST_P(Depthwise, NarrowNchwRowsGoThroughChannelBlocks) {
   const S list[] = {
       {64, 1, 7, 7, 3, 1, 1, 1, 1, 1, 1, true},    {128, 1, 13, 13, 3, 2, 1, 1, 1, 1, 1, true},
       {64, 1, 9, 6, 5, 1, 2, 4, 1, 3, 0, true},    {64, 1, 2, 3, 3, 1, 1, 1, 1, 1, 1, true},
+      {64, 1, 14, 15, 3, 1, 1, 1, 1, 1, 1, true},  {64, 1, 14, 16, 3, 1, 1, 1, 1, 1, 1, false},
       {64, 1, 40, 40, 3, 1, 1, 1, 1, 1, 1, false}, {32, 2, 7, 7, 3, 1, 1, 1, 1, 1, 1, false},
       {5, 1, 7, 7, 3, 1, 1, 1, 1, 1, 1, false},
   };
