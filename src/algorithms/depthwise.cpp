@@ -139,12 +139,17 @@ class DepthwiseConv final : public Algorithm {
     // NCHW convolutions with output rows under 16 pixels (the plane kernel computes them in
     // one or two vectors a row, or in scratch rows when narrower than one) go through the NHWC
     // tiles instead, bands of rows transposed into channel blocks and back, unless padding the
-    // channels to whole blocks would waste more than an eighth of the work. Zen 3, one thread,
-    // MobileNet's layers as planes and so: 512 channels at 14x14 stride 2 166 and 57 us, at
-    // stride 1 135 and 116; 1024 at 7x7 160 and 74; 28-pixel rows no faster (256 channels at
-    // 28x28 158 and 164), wider ones slower (128 at 56x56 279 and 366).
+    // channels to whole blocks would waste more than an eighth of the work or a band would
+    // hold fewer than two output rows (its input rows then gathered again for each). Zen 3, one
+    // thread, MobileNet's layers as planes and so: 512 channels at 14x14 stride 2 166 and
+    // 57 us, at stride 1 135 and 116; 1024 at 7x7 160 and 74; 256 at 28x28 stride 2 127 and
+    // 116, but 512 (one output row a band) 232 and 304; 28-pixel rows no faster (256 channels
+    // at 28x28 158 and 164), wider ones slower (128 at 56x56 279 and 366).
+    const Pass& pass0 = passes_[0];
+    const int64_t row_bytes = p.in_width * kp_ * int64_t{sizeof(float)};  // a gathered row
+    const int64_t band_rows = (kBandBytes / row_bytes - pass0.kh) / pass0.stride_y;
     blocked_ = p.layout == Layout::nchw && passes_.size() == 1 && multiplier_ == 1 &&
-               passes_[0].cols < 16 && 8 * kp_ <= 9 * p.out_channels;
+               pass0.cols < 16 && 8 * kp_ <= 9 * p.out_channels && band_rows >= 2;
     // Per pass: NHWC [Kp/width][pass taps][width] with zero-padded channels, NCHW [K][pass
     // taps]. Both ops' weights are [K][1][R][S] in effect: depthwise transposed [C][m][R][S]
     // puts output channel c·m + j at row c·m + j too.
@@ -174,7 +179,6 @@ class DepthwiseConv final : public Algorithm {
     if (bias) std::copy(bias, bias + p.out_channels, bias_.begin());
     // Work items: bands of rows of each pass, small enough for gathered rows to stay in L2,
     // many enough for every thread.
-    const int64_t row_bytes = p.in_width * kp_ * int64_t{sizeof(float)};
     const int64_t want = wanted_tasks(ctx.tuning, threads_);
     for (int64_t q = 0; q < int64_t(passes_.size()); ++q) {
       Pass& pass = passes_[q];

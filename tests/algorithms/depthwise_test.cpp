@@ -55,8 +55,9 @@ TEST_P(Depthwise, MatchesReferenceOverASweep) {
 
 // NCHW convolutions with output rows under 16 pixels go through the NHWC tiles, in channel
 // blocks: bands of fewer than 8 pixels, stride, dilation, large and asymmetric
-// padding, channels not of whole transposes; wider rows, a channel multiplier or channels
-// padded by more than an eighth stay planes.
+// padding, channels not of whole transposes; wider rows, a channel multiplier, channels
+// padded by more than an eighth or input rows too long for bands of two output rows stay
+// planes.
 TEST_P(Depthwise, NarrowNchwRowsGoThroughChannelBlocks) {
   const ScopedEnv scoped = force("depthwise");
   std::mt19937 rng(3);
@@ -69,7 +70,7 @@ TEST_P(Depthwise, NarrowNchwRowsGoThroughChannelBlocks) {
       {64, 1, 9, 6, 5, 1, 2, 4, 1, 3, 0, true},    {64, 1, 2, 3, 3, 1, 1, 1, 1, 1, 1, true},
       {64, 1, 14, 15, 3, 1, 1, 1, 1, 1, 1, true},  {64, 1, 14, 16, 3, 1, 1, 1, 1, 1, 1, false},
       {64, 1, 40, 40, 3, 1, 1, 1, 1, 1, 1, false}, {32, 2, 7, 7, 3, 1, 1, 1, 1, 1, 1, false},
-      {5, 1, 7, 7, 3, 1, 1, 1, 1, 1, 1, false},
+      {5, 1, 7, 7, 3, 1, 1, 1, 1, 1, 1, false},    {512, 1, 6, 28, 3, 2, 1, 1, 1, 1, 1, false},
   };
   for (const S& s : list) {
     ConvParams p;
