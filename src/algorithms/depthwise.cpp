@@ -147,9 +147,12 @@ class DepthwiseConv final : public Algorithm {
     // at 28x28 158 and 164), wider ones slower (128 at 56x56 279 and 366).
     const Pass& pass0 = passes_[0];
     const int64_t row_bytes = p.in_width * kp_ * int64_t{sizeof(float)};  // a gathered row
-    const int64_t band_rows = (kBandBytes / row_bytes - pass0.kh) / pass0.stride_y;
+    // The output rows of a pass whose gathered input rows keep within kBandBytes.
+    const auto gathered_rows = [&](const Pass& q) {
+      return (kBandBytes / row_bytes - q.kh) / q.stride_y;
+    };
     blocked_ = p.layout == Layout::nchw && passes_.size() == 1 && multiplier_ == 1 &&
-               pass0.cols < 16 && 8 * kp_ <= 9 * p.out_channels && band_rows >= 2;
+               pass0.cols < 16 && 8 * kp_ <= 9 * p.out_channels && gathered_rows(pass0) >= 2;
     // Per pass: NHWC [Kp/width][pass taps][width] with zero-padded channels, NCHW [K][pass
     // taps]. Both ops' weights are [K][1][R][S] in effect: depthwise transposed [C][m][R][S]
     // puts output channel c·m + j at row c·m + j too.
@@ -182,20 +185,18 @@ class DepthwiseConv final : public Algorithm {
     const int64_t want = wanted_tasks(ctx.tuning, threads_);
     for (int64_t q = 0; q < int64_t(passes_.size()); ++q) {
       Pass& pass = passes_[q];
-      const int64_t fit = in_place_ ? pass.rows
-                                    : std::max<int64_t>(1, (kBandBytes / row_bytes - pass.kh) /
-                                                               pass.stride_y);
+      const int64_t fit = in_place_ ? pass.rows : std::max<int64_t>(1, gathered_rows(pass));
       int64_t band = std::clamp(
           ceil_div(p.batch * pass.rows * int64_t(passes_.size()), want), int64_t{1},
           std::min(fit, pass.rows));
-      // The passes of a transposed convolution read the same input rows in place: bands whose
-      // rows stay in L2 while the passes' outputs stream past them (an eighth of it), each
-      // band's passes one after another (items ordered below). Bilinear 2x, 64 channels at
-      // 56x56 on Zen 3: 226 -> 208 us (the whole image a pass at a time read the input 4 times).
       // NCHW through channel blocks: bands of 4 rows or more where they fit, though fewer
       // items than wanted, as each band transposes its kh - stride rows of halo again (512
       // channels at 14x14, two threads, Zen 3: bands of one row 80 us, of four 61, planes 66).
       if (blocked_) band = std::clamp<int64_t>(4, band, std::min(fit, pass.rows));
+      // The passes of a transposed convolution read the same input rows in place: bands whose
+      // rows stay in L2 while the passes' outputs stream past them (an eighth of it), each
+      // band's passes one after another (items ordered below). Bilinear 2x, 64 channels at
+      // 56x56 on Zen 3: 226 -> 208 us (the whole image a pass at a time read the input 4 times).
       if (in_place_ && passes_.size() > 1) {
         band = std::clamp(topology().l2_bytes / 8 / row_bytes, int64_t{1}, band);
       }

@@ -2,6 +2,8 @@
 // multipliers, every filter size, stride and dilation, border-heavy windows, both layouts.
 #include <gtest/gtest.h>
 
+#include <utility>
+
 #include "support/forced_algorithm.hpp"
 #include "support/shapes.hpp"
 
@@ -13,12 +15,9 @@ class Depthwise : public ForcedAlgorithm {};
 TEST_P(Depthwise, MatchesReferenceOverASweep) {
   const ScopedEnv scoped = force("depthwise");
   std::mt19937 rng(1);
-  struct S {
-    int64_t c, m, h, w, k, s, d, pt, pb, pl, pr;
-  };
   // The last three: NCHW rows of more than four vectors of either ISA, in overlapping chunks;
   // an odd stride-2 row split into phases two vectors at a time.
-  const S list[] = {
+  const DepthwiseShape list[] = {
       {1, 1, 5, 5, 3, 1, 1, 1, 1, 1, 1},     {5, 1, 7, 9, 3, 1, 1, 1, 1, 1, 1},
       {17, 1, 8, 13, 3, 2, 1, 1, 0, 1, 0},   {32, 1, 9, 20, 3, 1, 1, 1, 1, 1, 1},
       {33, 1, 6, 17, 5, 1, 1, 2, 2, 2, 2},   {64, 1, 15, 15, 3, 2, 1, 1, 1, 1, 1},
@@ -30,24 +29,10 @@ TEST_P(Depthwise, MatchesReferenceOverASweep) {
       {3, 1, 5, 70, 3, 1, 1, 1, 1, 1, 1},    {6, 1, 9, 150, 3, 2, 1, 1, 1, 1, 1},
       {5, 1, 4, 41, 3, 2, 1, 1, 1, 1, 1},
   };
-  for (const S& s : list) {
+  for (const DepthwiseShape& s : list) {
     for (Layout layout : {Layout::nchw, Layout::nhwc}) {
-      ConvParams p;
-      p.batch = 2;
-      p.in_channels = p.groups = s.c;
-      p.out_channels = s.c * s.m;
-      p.in_height = s.h;
-      p.in_width = s.w;
-      p.kernel_h = p.kernel_w = s.k;
-      p.stride_h = p.stride_w = s.s;
-      p.dilation_h = p.dilation_w = s.d;
-      p.pad_top = s.pt;
-      p.pad_bottom = s.pb;
-      p.pad_left = s.pl;
-      p.pad_right = s.pr;
-      p.layout = layout;
       std::string description;
-      EXPECT_TRUE(matches_reference(Op::conv2d, p, rng, &description));
+      EXPECT_TRUE(matches_reference(Op::conv2d, depthwise_params(s, layout), rng, &description));
       EXPECT_NE(description.find("depthwise " + isa()), std::string::npos) << description;
     }
   }
@@ -61,51 +46,27 @@ TEST_P(Depthwise, MatchesReferenceOverASweep) {
 TEST_P(Depthwise, NarrowNchwRowsGoThroughChannelBlocks) {
   const ScopedEnv scoped = force("depthwise");
   std::mt19937 rng(3);
-  struct S {
-    int64_t c, m, h, w, k, s, d, pt, pb, pl, pr;
-    bool blocked;
-  };
-  const S list[] = {
-      {64, 1, 7, 7, 3, 1, 1, 1, 1, 1, 1, true},    {128, 1, 13, 13, 3, 2, 1, 1, 1, 1, 1, true},
-      {64, 1, 9, 6, 5, 1, 2, 4, 1, 3, 0, true},    {64, 1, 2, 3, 3, 1, 1, 1, 1, 1, 1, true},
-      {64, 1, 14, 15, 3, 1, 1, 1, 1, 1, 1, true},  {64, 1, 14, 16, 3, 1, 1, 1, 1, 1, 1, false},
-      {64, 1, 40, 40, 3, 1, 1, 1, 1, 1, 1, false}, {32, 2, 7, 7, 3, 1, 1, 1, 1, 1, 1, false},
-      {5, 1, 7, 7, 3, 1, 1, 1, 1, 1, 1, false},    {512, 1, 6, 28, 3, 2, 1, 1, 1, 1, 1, false},
-  };
-  for (const S& s : list) {
-    ConvParams p;
-    p.batch = 2;
-    p.in_channels = p.groups = s.c;
-    p.out_channels = s.c * s.m;
-    p.in_height = s.h;
-    p.in_width = s.w;
-    p.kernel_h = p.kernel_w = s.k;
-    p.stride_h = p.stride_w = s.s;
-    p.dilation_h = p.dilation_w = s.d;
-    p.pad_top = s.pt;
-    p.pad_bottom = s.pb;
-    p.pad_left = s.pl;
-    p.pad_right = s.pr;
-    p.layout = Layout::nchw;
-    std::string description;
-    EXPECT_TRUE(matches_reference(Op::conv2d, p, rng, &description));
-    EXPECT_EQ(description.find("channel blocks") != std::string::npos, s.blocked) << description;
-  }
   // 60 channels (64 padded on both ISAs): the last 4 one element at a time; 72: blocked where
   // the blocks are 16 wide (AVX2: 80 padded), planes where they are 32 (AVX-512: 96).
-  for (const int64_t channels : {60, 72}) {
-    ConvParams p;
-    p.batch = 2;
-    p.in_channels = p.out_channels = p.groups = channels;
-    p.in_height = p.in_width = 5;
-    p.kernel_h = p.kernel_w = 3;
-    p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1;
-    p.layout = Layout::nchw;
+  const bool wide_blocks = isa() == "avx512";
+  const std::pair<DepthwiseShape, bool> list[] = {
+      {{64, 1, 7, 7, 3, 1, 1, 1, 1, 1, 1}, true},
+      {{128, 1, 13, 13, 3, 2, 1, 1, 1, 1, 1}, true},
+      {{64, 1, 9, 6, 5, 1, 2, 4, 1, 3, 0}, true},
+      {{64, 1, 2, 3, 3, 1, 1, 1, 1, 1, 1}, true},
+      {{64, 1, 14, 15, 3, 1, 1, 1, 1, 1, 1}, true},
+      {{64, 1, 14, 16, 3, 1, 1, 1, 1, 1, 1}, false},
+      {{64, 1, 40, 40, 3, 1, 1, 1, 1, 1, 1}, false},
+      {{32, 2, 7, 7, 3, 1, 1, 1, 1, 1, 1}, false},
+      {{5, 1, 7, 7, 3, 1, 1, 1, 1, 1, 1}, false},
+      {{512, 1, 6, 28, 3, 2, 1, 1, 1, 1, 1}, false},
+      {{60, 1, 5, 5, 3, 1, 1, 1, 1, 1, 1}, true},
+      {{72, 1, 5, 5, 3, 1, 1, 1, 1, 1, 1}, !wide_blocks},
+  };
+  for (const auto& [s, blocked] : list) {
     std::string description;
-    EXPECT_TRUE(matches_reference(Op::conv2d, p, rng, &description));
-    EXPECT_EQ(description.find("channel blocks") != std::string::npos,
-              channels == 60 || isa() == "avx2")
-        << description;
+    EXPECT_TRUE(matches_reference(Op::conv2d, depthwise_params(s, Layout::nchw), rng, &description));
+    EXPECT_EQ(description.find("channel blocks") != std::string::npos, blocked) << description;
   }
 }
 

@@ -297,34 +297,16 @@ class TransposedDepthwise : public ForcedAlgorithm {};
 TEST_P(TransposedDepthwise, MatchesEveryFormulation) {
   const ScopedEnv scoped = force("depthwise");
   std::mt19937 rng(4);
-  struct S {
-    int64_t c, m, h, w, k, s, d, pt, pb, pl, pr, op;
-  };
-  const S list[] = {
+  const DepthwiseShape list[] = {
       {32, 1, 6, 20, 3, 2, 1, 1, 1, 1, 1, 0},  {17, 1, 5, 9, 3, 2, 1, 1, 1, 1, 1, 1},
       {16, 1, 4, 13, 5, 3, 1, 2, 2, 2, 2, 0},  {7, 1, 4, 7, 7, 4, 1, 3, 3, 3, 3, 3},
       {5, 2, 5, 8, 4, 2, 1, 1, 0, 2, 1, 1},    {48, 1, 3, 16, 2, 2, 1, 0, 0, 0, 0, 0},
       {8, 3, 4, 6, 3, 3, 2, 1, 2, 2, 1, 1},    {33, 1, 6, 6, 1, 4, 1, 0, 0, 0, 0, 2},
       {64, 1, 7, 30, 3, 1, 1, 0, 0, 0, 0, 0},  {20, 1, 5, 11, 3, 2, 3, 4, 4, 4, 4, 2},
   };
-  for (const S& s : list) {
+  for (const DepthwiseShape& s : list) {
     for (Layout layout : {Layout::nchw, Layout::nhwc}) {
-      ConvParams p;
-      p.batch = 2;
-      p.in_channels = p.groups = s.c;
-      p.out_channels = s.c * s.m;
-      p.in_height = s.h;
-      p.in_width = s.w;
-      p.kernel_h = p.kernel_w = s.k;
-      p.stride_h = p.stride_w = s.s;
-      p.dilation_h = p.dilation_w = s.d;
-      p.pad_top = s.pt;
-      p.pad_bottom = s.pb;
-      p.pad_left = s.pl;
-      p.pad_right = s.pr;
-      p.output_padding_h = p.output_padding_w = s.op;
-      p.layout = layout;
-      EXPECT_TRUE(matches_every_formulation(p, rng));
+      EXPECT_TRUE(matches_every_formulation(depthwise_params(s, layout), rng));
     }
   }
 }

@@ -11,6 +11,31 @@
 
 namespace svertka::test {
 
+// A depthwise layer of batch 2 (either op): c channels times multiplier m, square filter,
+// stride and dilation, each side's padding, output padding (transposed).
+struct DepthwiseShape {
+  int64_t c, m, h, w, k, s, d, pt, pb, pl, pr, op = 0;
+};
+
+inline ConvParams depthwise_params(const DepthwiseShape& s, Layout layout) {
+  ConvParams p;
+  p.batch = 2;
+  p.in_channels = p.groups = s.c;
+  p.out_channels = s.c * s.m;
+  p.in_height = s.h;
+  p.in_width = s.w;
+  p.kernel_h = p.kernel_w = s.k;
+  p.stride_h = p.stride_w = s.s;
+  p.dilation_h = p.dilation_w = s.d;
+  p.pad_top = s.pt;
+  p.pad_bottom = s.pb;
+  p.pad_left = s.pl;
+  p.pad_right = s.pr;
+  p.output_padding_h = p.output_padding_w = s.op;
+  p.layout = layout;
+  return p;
+}
+
 inline std::vector<ConvParams> random_shapes(Op op, int count, unsigned seed) {
   std::mt19937 rng(seed);
   auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
